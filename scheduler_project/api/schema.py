@@ -1,0 +1,93 @@
+"""OpenAPI (drf-spectacular): the X-API-Key scheme, and the error responses every operation
+can give, in the one error body, so that clients and schemathesis know them."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    status = serializers.IntegerField(help_text="the HTTP status, repeated")
+    code = serializers.CharField(help_text="machine-readable: invalid, not_found, conflict, throttled, ...")
+    message = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False,
+        help_text='validation errors by dotted field path, e.g. {"spec.command": ["..."]}',
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+ERRORS = {
+    400: "invalid request: `fields` names each invalid field",
+    401: "no credentials, or invalid, revoked or expired ones",
+    403: "the caller's roles do not allow this",
+    404: "no such object",
+    409: "conflicts with the object's current state",
+    413: "request body larger than [api.security] max_request_size_mb / max_json_payload_size_mb",
+    415: "unsupported media type: send JSON",
+    429: "rate limit exceeded: retry after Retry-After seconds",
+    503: "a required service is unavailable",
+}
+
+
+def error_response(code: int) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=ERRORS[code])
+
+
+class APIKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "scheduler_project.api.authentication.APIKeyAuthentication"
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                "description": "an API key; roles decide what it may do"}
+
+
+class TaskplaneAutoSchema(AutoSchema):
+    """Adds the error responses to every operation: 400, 401, 429 always; 403 unless public;
+    404 with a path parameter; 413/415 with a body; and what the view lists in
+    `extra_error_codes` ({action: [codes]}) such as 409 for cancel."""
+
+    def get_tags(self) -> list[str]:
+        parts = [p for p in self.path.split("/") if p]
+        if parts[:2] == ["api", "v1"] and len(parts) > 2:
+            return [parts[2]]
+        if parts[:2] == ["api", "system"]:
+            return ["system"]
+        return super().get_tags()
+
+    def _public(self) -> bool:
+        return any(isinstance(p, AllowAny) for p in self.view.get_permissions())
+
+    def _error_codes(self) -> set[int]:
+        codes = {400, 401, 429}
+        if not self._public():
+            codes.add(403)
+        if "{" in self.path:
+            codes.add(404)
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes |= {413, 415}
+        action = getattr(self.view, "action", None) or self.method.lower()
+        codes |= set(getattr(self.view, "extra_error_codes", {}).get(action, ()))
+        return codes
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        for code in sorted(self._error_codes()):
+            if str(code) in responses:
+                continue
+            responses[str(code)] = self._get_response_for_code(error_response(code), str(code), direction=direction)
+            if code == 429:
+                responses["429"]["headers"] = {
+                    "Retry-After": {"schema": {"type": "integer"}, "description": "seconds until a request may pass"}
+                }
+        return responses

@@ -1,0 +1,59 @@
+import gc
+import os
+
+from celery import Celery
+from celery.signals import beat_init, worker_before_create_process
+
+from scheduler_project.config import load_config_or_exit
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scheduler_project.settings")
+if os.environ.get("TASKPLANE_ROLE") == "worker":
+    # The worker role installs a subset of the apps (settings.WORKER_APPS), which the project's
+    # URL and admin checks cannot run on; `serve` ran every check, with all the apps, before it.
+    os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
+
+app = Celery("scheduler_project")
+
+
+@app.on_configure.connect
+def _refuse_bad_config(sender=None, **kwargs):
+    # A bad config/*.toml or environment stops celery with the same message as manage.py.
+    load_config_or_exit()
+
+
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def _install_worker_parts():
+    # Worker-process parts, registered before any worker builds its consumer: the heartbeat
+    # (active only on nodes consuming execution queues), the instance loop (presence and inbox,
+    # active only on control workers) and the taskplane_cancel command.
+    from instances_app.bootstep import InstanceLoop
+    from workers_app import control_commands  # noqa: F401
+    from workers_app.heartbeat import Heartbeat
+
+    from scheduler_project.health_server import WorkerHealth
+
+    app.steps["consumer"].add(Heartbeat)
+    app.steps["consumer"].add(InstanceLoop)
+    app.steps["worker"].add(WorkerHealth)
+
+
+_install_worker_parts()
+
+
+@beat_init.connect
+def _beat_health(sender=None, **kwargs):
+    # The dispatcher's /health (off unless [observability] health_port is set).
+    from scheduler_project.health_server import start_for_beat
+
+    start_for_beat(sender)
+
+
+@worker_before_create_process.connect
+def _freeze_before_fork(**kwargs):
+    # Just before the prefork pool forks a child: what exists now is left out of the child's
+    # garbage collections, so its collector never writes to (and so copies) the pages it shares
+    # with the main process. Measured by bench/b7_memory.py (PSS per child).
+    gc.freeze()

@@ -1,0 +1,61 @@
+"""`manage.py config validate [--file F]`: every problem with its key path, or a summary.
+
+It runs before Django is set up (manage.py hands it over directly), because the
+configuration it is asked to judge may be the very one that keeps Django from starting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from urllib.parse import urlsplit
+
+from . import ConfigError, load_config
+
+
+def redact(url: str) -> str:
+    """A URL without its password, for output and logs."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+def summary(config) -> list[str]:
+    tp = config.settings
+    db = tp.database.url or f"embedded SQLite in {config.data_dir}"
+    redis = tp.scheduler.phase2.redis
+    redis_where = ", ".join(redis.cluster_urls) if redis.mode == "cluster" else redact(config.redis_url)
+    return [
+        f"files:        {', '.join(str(f) for f in config.files)}",
+        f"environment:  {config.environment}",
+        f"database:     {redact(db)}",
+        f"broker:       {tp.message_queue.type} at {redact(config.broker_url)}",
+        f"redis:        {redis.mode} at {redis_where} (key prefix {redis.key_prefix})",
+        f"instance_id:  {config.instance_id}",
+        f"api:          {tp.api.bind_address}, auth {'on' if tp.api.auth.enabled else 'OFF'}, "
+        f"tls {'on' if tp.api.tls.enabled else 'off'}",
+        f"embedded:     {'Redis on port ' + str(tp.embedded.redis_port) if config.uses_embedded_redis() else 'not used'}",
+    ]
+
+
+def main(argv: list[str], stdout=None, stderr=None) -> int:
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    parser = argparse.ArgumentParser(prog="manage.py config", description="Check Taskplane configuration.")
+    sub = parser.add_subparsers(dest="action", required=True)
+    validate = sub.add_parser("validate", help="validate base.toml plus FILE (default: ENVIRONMENT's file)")
+    validate.add_argument("--file", help="the file layered on config/base.toml")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.file)
+    except ConfigError as exc:
+        print(str(exc), file=stderr)
+        return 1
+    print("Configuration is valid.", file=stdout)
+    for line in summary(config):
+        print(f"  {line}", file=stdout)
+    return 0

@@ -1,0 +1,86 @@
+import os
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from scheduler_project import embedded
+from scheduler_project.config import ConfigError, load_config
+from scheduler_project.lifecycle_log import log_instance_started
+from scheduler_project.roles import ROLES, role_argv
+from scheduler_project.supervisor import Child, Supervisor
+
+
+class Command(BaseCommand):
+    help = "Start a Taskplane role (api, dispatcher, control, worker) or all of them, supervised."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--mode", choices=("all", *ROLES), default="all")
+        parser.add_argument("--config", help="configuration file layered on config/base.toml")
+        parser.add_argument("--worker-id", help="this node's worker id (overrides WORKER_ID)")
+        parser.add_argument("--task-types", help="worker: comma-separated task types (overrides WORKER_TASK_TYPES)")
+        parser.add_argument("--tags", help="worker: comma-separated tags (overrides WORKER_TAGS)")
+        parser.add_argument("--concurrency", type=int, help="worker: slots (overrides WORKER_MAX_CONCURRENT_TASKS)")
+        parser.add_argument("--grace", type=float, default=10.0, help="seconds to wait for children on stop")
+
+    def handle(self, *args, mode, config, worker_id, grace, task_types, tags, concurrency, **options):
+        env = dict(os.environ)
+        if config:
+            env["TASKPLANE_CONFIG"] = os.path.abspath(config)
+        overrides = {"WORKER_ID": worker_id, "WORKER_TASK_TYPES": task_types, "WORKER_TAGS": tags,
+                     "WORKER_MAX_CONCURRENT_TASKS": str(concurrency) if concurrency else None}
+        env.update({name: value for name, value in overrides.items() if value})
+        try:
+            conf = load_config(env=env)
+        except ConfigError as exc:
+            raise CommandError(str(exc)) from None
+        roles = [r for r in ROLES if mode in ("all", r)]
+        if mode == "all":
+            roles = [r for r in roles if self._enabled(conf, r)]
+
+        children = []
+        if conf.uses_embedded_redis(roles):
+            children.append(self._embedded_redis(conf))
+            self.stdout.write(f"embedded Redis on 127.0.0.1:{conf.settings.embedded.redis_port}")
+        for role in roles:
+            children.append(Child(role, role_argv(role, conf), role_env(env, role, conf)))
+        log_instance_started(conf.instance_id, roles, conf.settings.scheduler.phase2.enabled)
+
+        if len(children) == 1:
+            # One role and nothing embedded: become that process, so systemd/k8s see it directly.
+            sys.stdout.flush()
+            os.execve(children[0].argv[0], children[0].argv, children[0].env)
+        self.stdout.write(f"serving {', '.join(roles)} (instance {conf.instance_id}); Ctrl-C stops everything")
+        sys.stdout.flush()
+        try:
+            Supervisor(children, grace_seconds=grace).run()
+        except embedded.EmbeddedRedisError as exc:
+            raise CommandError(str(exc)) from None
+
+    @staticmethod
+    def _enabled(conf, role: str) -> bool:
+        tp = conf.settings
+        return {"api": tp.api.enabled, "dispatcher": tp.dispatcher.enabled, "worker": tp.worker.enabled}.get(role, True)
+
+    @staticmethod
+    def _embedded_redis(conf) -> Child:
+        port = conf.settings.embedded.redis_port
+        if embedded.is_answering(port):
+            raise CommandError(
+                f"something already answers on 127.0.0.1:{port} (another `make run`?); "
+                "stop it or set [embedded] redis_port"
+            )
+        child = Child("redis", embedded.server_argv(port, conf.data_dir / "redis"), dict(os.environ))
+        child.ready = lambda: embedded.wait_until_answering(port, process=child.process)
+        return child
+
+
+def role_env(env: dict, role: str, conf) -> dict:
+    """A child's environment. The api's gunicorn workers share their prometheus_client
+    values through files in a directory of this instance (README "Observability"); the other
+    roles serve no /metrics and must not write there."""
+    child = {**env, "TASKPLANE_ROLE": role}
+    if role == "api":
+        child.setdefault("PROMETHEUS_MULTIPROC_DIR", str(conf.data_dir / "prometheus" / f"api-{conf.instance_id}"))
+    else:
+        child.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return child

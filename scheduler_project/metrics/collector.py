@@ -1,0 +1,175 @@
+"""The platform's metrics, computed at scrape time in the api process.
+
+- Counters and histograms from Redis (definitions.METRICS, written by counters.py from
+  whichever process counted).
+- Multi-instance state from Redis: instances present, the leader, inbox pending, DLQ depth.
+- Gauges from the database: runs by status, dead runs, worker heartbeats.
+
+Every api process of every instance exports the same cluster-wide values: aggregate them
+across scrape targets with max(), never sum() (README "Observability"). describe() lists
+the families without touching Redis or the database, so registering runs no query.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.utils import floatToGoString
+
+from scheduler_project.metrics.counters import metric_key
+from scheduler_project.metrics.definitions import METRICS
+
+log = logging.getLogger("taskplane.metrics")
+RUN_WINDOW = timedelta(hours=24)
+
+GAUGES = {
+    "taskplane_instance_present": ("1 for each control-plane instance whose presence key exists", ["instance_id"]),
+    "taskplane_instance_leader": ("1 for the instance holding the leader lease", ["instance_id"]),
+    "scheduler_phase2_inbox_pending": ("Inbox entries delivered and not yet acknowledged", ["instance_id"]),
+    "scheduler_phase2_dlq_depth": ("Entries in an instance's dead-letter stream", ["instance_id"]),
+    "scheduler_sessions_total": ("Live event streams (SSE sessions) connected to the instances", []),
+    "scheduler_jobs_total": ("Runs by status: active ones all, final ones created in the last 24 h", ["status"]),
+    "taskplane_runs_dead": ("Dead runs (retries exhausted, replayable): the run dead-letter queue", []),
+    "taskplane_worker_heartbeat_age_seconds": ("Seconds since each worker's last heartbeat", ["worker_id"]),
+    "taskplane_worker_running": ("Executions running on each worker at its last heartbeat", ["worker_id"]),
+    "taskplane_metrics_source_up": ("1 when the scrape could read this source (redis, database)", ["source"]),
+}
+
+
+def _family(metric):
+    if metric.kind == "counter":
+        return CounterMetricFamily(metric.name, metric.help, labels=list(metric.labels))
+    return HistogramMetricFamily(metric.name, metric.help, labels=list(metric.labels))
+
+
+class PlatformCollector:
+    def describe(self):
+        for metric in METRICS.values():
+            yield _family(metric)
+        for name, (doc, labels) in GAUGES.items():
+            yield GaugeMetricFamily(name, doc, labels=labels)
+
+    def collect(self):
+        families = []
+        up = GaugeMetricFamily("taskplane_metrics_source_up", GAUGES["taskplane_metrics_source_up"][0],
+                               labels=["source"])
+        for source, read in (("redis", self._from_redis), ("database", self._from_database)):
+            try:
+                families += list(read())
+                up.add_metric([source], 1)
+            except Exception as exc:  # noqa: BLE001  one unreachable source must not fail the scrape
+                log.warning("metrics from %s unavailable: %s", source, exc)
+                up.add_metric([source], 0)
+        yield from families
+        yield up
+
+    # --- Redis
+    def _from_redis(self):
+        from instances_app.redis_client import get_redis
+        from scheduler_project.metrics import streams
+
+        pipe = get_redis().pipeline(transaction=False)
+        for name in METRICS:
+            pipe.hgetall(metric_key(name))
+        for metric, stored in zip(METRICS.values(), pipe.execute()):
+            yield (_counter if metric.kind == "counter" else _histogram)(metric, stored or {})
+
+        present = self._gauge("taskplane_instance_present")
+        leader = self._gauge("taskplane_instance_leader")
+        for item in streams.instances():
+            present.add_metric([item["instance_id"]], 1)
+            leader.add_metric([item["instance_id"]], 1 if item["leader"] else 0)
+        pending = self._gauge("scheduler_phase2_inbox_pending")
+        for instance, count in streams.inbox_pending().items():
+            pending.add_metric([instance], count)
+        dlq = self._gauge("scheduler_phase2_dlq_depth")
+        for instance, depth in streams.dlq_depths().items():
+            dlq.add_metric([instance], depth)
+        from instances_app import sessions
+
+        live = self._gauge("scheduler_sessions_total")
+        live.add_metric([], sessions.count())
+        yield from (present, leader, pending, dlq, live)
+
+    # --- database
+    def _from_database(self):
+        from django.db.models import Count
+        from django.utils import timezone
+
+        from tasks_app import states
+        from tasks_app.models import Run
+        from workers_app.models import Worker
+
+        now = timezone.now()
+        # Active runs through the (status, next_attempt_at) index; final ones through the
+        # created_at index over one day: both cheap however large the table grows.
+        counts = dict.fromkeys(states.STATUSES, 0)
+        active = Run.objects.filter(status__in=states.ACTIVE).order_by().values("status").annotate(n=Count("id"))
+        final = Run.objects.filter(created_at__gte=now - RUN_WINDOW, status__in=states.FINAL).order_by() \
+            .values("status").annotate(n=Count("id"))
+        for row in [*active, *final]:
+            counts[row["status"]] = row["n"]
+        jobs = self._gauge("scheduler_jobs_total")
+        for status, n in counts.items():
+            jobs.add_metric([status], n)
+        dead = GaugeMetricFamily("taskplane_runs_dead", GAUGES["taskplane_runs_dead"][0],
+                                 value=Run.objects.filter(status=states.DEAD).count())
+        age = self._gauge("taskplane_worker_heartbeat_age_seconds")
+        running = self._gauge("taskplane_worker_running")
+        for worker_id, beat, executions in Worker.objects.exclude(status=Worker.Status.OFFLINE).values_list(
+            "worker_id", "last_heartbeat", "running"
+        ):
+            age.add_metric([worker_id], round(max(0.0, (now - beat).total_seconds()), 1))
+            running.add_metric([worker_id], len(executions or []))
+        yield from (jobs, dead, age, running)
+
+    @staticmethod
+    def _gauge(name: str) -> GaugeMetricFamily:
+        doc, labels = GAUGES[name]
+        return GaugeMetricFamily(name, doc, labels=labels)
+
+
+def _counter(metric, stored: dict):
+    family = _family(metric)
+    for field, value in sorted(stored.items()):
+        family.add_metric(json.loads(field), float(value))
+    return family
+
+
+def _histogram(metric, stored: dict):
+    """Bucket counts are stored non-cumulative (one HINCRBY per observation); Prometheus
+    wants them cumulative, ending with +Inf = the count."""
+    series: dict[str, dict] = {}
+    for field, value in stored.items():
+        kind, _, rest = field.partition(":")
+        if kind == "b":
+            bound, _, labels = rest.partition(":")
+            series.setdefault(labels, {}).setdefault("buckets", {})[bound] = int(value)
+        elif kind == "sum":
+            series.setdefault(rest, {})["sum"] = float(value)
+    family = _family(metric)
+    for labels, data in sorted(series.items()):
+        stored_buckets, total, buckets = data.get("buckets", {}), 0, []
+        for bound in metric.buckets:
+            total += stored_buckets.get(repr(float(bound)), 0)
+            buckets.append((floatToGoString(bound), total))
+        buckets.append(("+Inf", total + stored_buckets.get("+Inf", 0)))
+        family.add_metric(json.loads(labels), buckets, data.get("sum", 0.0))
+    return family
+
+
+_registered = False
+
+
+def register() -> None:
+    """Into the default registry (single-process /metrics, tests); views.py adds the same
+    collector to the per-scrape registry in multiprocess mode."""
+    global _registered
+    from prometheus_client.registry import REGISTRY
+
+    if not _registered:
+        REGISTRY.register(PlatformCollector())
+        _registered = True

@@ -1,0 +1,187 @@
+"""incr() and observe(): platform counters and histograms kept in Redis.
+
+Layout: one hash per metric, `{key_prefix}:metrics:{name}`.
+  counter    field = JSON list of label values             -> HINCRBY
+  histogram  field = "b:<le>:<labels>" (non-cumulative)    -> HINCRBY
+             field = "sum:<labels>"                        -> HINCRBYFLOAT
+The api's collector (collector.py) reads these hashes at scrape time, so every process
+(control threads, prefork children, gunicorn workers, other hosts) adds to one number.
+
+Never raises into the caller: a Redis outage must not fail a run. What could not be
+written is kept in this process (aggregated per field, so bounded by label cardinality)
+and written with the next call once RETRY_SECONDS have passed; a process that dies in the
+meantime loses its unwritten increments, which is logged when they are taken.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import logging
+import threading
+import time
+from functools import lru_cache
+
+from scheduler_project.metrics.definitions import METRICS, Metric
+
+log = logging.getLogger("taskplane.metrics")
+
+RETRY_SECONDS = 5.0
+SOCKET_TIMEOUT_SECONDS = 1.0
+MAX_PENDING_FIELDS = 10_000
+
+_lock = threading.Lock()
+_pending: dict[tuple[str, str], int | float] = {}  # (redis key, field) -> amount not yet written
+_down_until = 0.0
+
+
+def metric_key(name: str) -> str:
+    from instances_app.redis_client import key
+
+    return key("metrics", name)
+
+
+def label_field(metric: Metric, labels: dict | None) -> str:
+    labels = labels or {}
+    if set(labels) != set(metric.labels):
+        raise ValueError(f"{metric.name} takes labels {list(metric.labels)}, got {sorted(labels)}")
+    return json.dumps([str(labels[name]) for name in metric.labels], separators=(",", ":"))
+
+
+def bucket_for(metric: Metric, value: float) -> str:
+    """The smallest bucket bound >= value, or "+Inf" (the bucket counts are non-cumulative)."""
+    index = bisect.bisect_left(metric.buckets, value)
+    return repr(float(metric.buckets[index])) if index < len(metric.buckets) else "+Inf"
+
+
+def incr(name: str, labels: dict | None = None, by: int = 1) -> None:
+    record(increments=[(name, labels, by)])
+
+
+def observe(name: str, labels: dict | None, value: float) -> None:
+    record(observations=[(name, labels, value)])
+
+
+def record(increments=(), observations=()) -> None:
+    """Several incr() (name, labels, by) and observe() (name, labels, value) in one write: one
+    round trip however many, where each alone would cost one."""
+    writes: dict = {}
+    for name, labels, by in increments:
+        try:
+            _merge(writes, _increment(name, labels, by))
+        except Exception:  # noqa: BLE001  a metric must never fail the work it measures
+            log.exception("metric %s not counted", name)
+    for name, labels, value in observations:
+        try:
+            _merge(writes, _observation(name, labels, value))
+        except Exception:  # noqa: BLE001
+            log.exception("metric %s not observed", name)
+    if writes:
+        _write(writes)
+
+
+def _increment(name: str, labels: dict | None, by: int) -> dict:
+    metric = METRICS[name]
+    if metric.kind != "counter":
+        raise ValueError(f"{name} is a {metric.kind}, not a counter")
+    return {(metric_key(name), label_field(metric, labels)): by}
+
+
+def _observation(name: str, labels: dict | None, value: float) -> dict:
+    metric = METRICS[name]
+    if metric.kind != "histogram":
+        raise ValueError(f"{name} is a {metric.kind}, not a histogram")
+    key, field = metric_key(name), label_field(metric, labels)
+    value = max(0.0, float(value))
+    return {(key, f"b:{bucket_for(metric, value)}:{field}"): 1, (key, f"sum:{field}"): value}
+
+
+def _client():
+    """A client of the multi-instance Redis with short timeouts and no retries: a hung Redis
+    costs a caller at most SOCKET_TIMEOUT_SECONDS, then nothing for RETRY_SECONDS, and a
+    command is never re-sent (a re-sent HINCRBY would count twice). A cluster uses the
+    shared client."""
+    from django.conf import settings
+
+    from instances_app.redis_client import get_redis
+
+    p2 = settings.TP.scheduler.phase2.redis
+    if p2.mode == "cluster":
+        return get_redis()
+    return _single(p2.url or settings.CONFIG.redis_url)
+
+
+@lru_cache(maxsize=4)  # per URL, like instances_app.redis_client: a changed configuration gets its own
+def _single(url: str):
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=SOCKET_TIMEOUT_SECONDS,
+                                socket_connect_timeout=SOCKET_TIMEOUT_SECONDS, retry=Retry(NoBackoff(), 0))
+
+
+def _merge(into: dict, writes: dict) -> None:
+    for field, amount in writes.items():
+        into[field] = into.get(field, 0) + amount
+
+
+def _write(writes: dict) -> None:
+    global _down_until
+    with _lock:
+        if len(_pending) < MAX_PENDING_FIELDS or all(f in _pending for f in writes):
+            _merge(_pending, writes)
+        else:
+            log.error("metrics: %d fields await Redis already; dropping %r", len(_pending), writes)
+        if time.monotonic() < _down_until:
+            return
+        batch = dict(_pending)
+        _pending.clear()
+    if not batch:
+        return
+    try:
+        client = _client()
+        # MULTI/EXEC on one server: all of the batch is applied or none of it, so a failed
+        # batch can be put back without counting anything twice. (A cluster spreads the
+        # hashes over slots: there the pipeline is plain.)
+        pipe = client.pipeline(transaction=not _is_cluster(client))
+        for (key, field), amount in batch.items():
+            if isinstance(amount, float):
+                pipe.hincrbyfloat(key, field, amount)
+            else:
+                pipe.hincrby(key, field, amount)
+        pipe.execute()
+    except Exception as exc:  # noqa: BLE001
+        with _lock:
+            _merge(_pending, batch)
+            was_up = _down_until <= time.monotonic()
+            _down_until = time.monotonic() + RETRY_SECONDS
+        if was_up:
+            log.warning("metrics: Redis unavailable (%s); keeping %d field(s) here, retrying in %.0fs",
+                        exc, len(batch), RETRY_SECONDS)
+        return
+    if _down_until:
+        with _lock:
+            _down_until = 0.0
+        log.info("metrics: Redis reachable again; wrote %d pending field(s)", len(batch))
+
+
+def _is_cluster(client) -> bool:
+    from redis.cluster import RedisCluster
+
+    return isinstance(client, RedisCluster)
+
+
+def pending_fields() -> int:
+    """How many fields this process still has to write (tests, diagnostics)."""
+    with _lock:
+        return len(_pending)
+
+
+def flush() -> bool:
+    """Try to write what is pending now, ignoring the retry delay; True when nothing is left."""
+    global _down_until
+    with _lock:
+        _down_until = 0.0
+    _write({})
+    return pending_fields() == 0

@@ -1,0 +1,51 @@
+"""What the engine calls where an event happens, so each is counted once.
+
+Both run after the transaction commits (transaction.on_commit, robust): a rolled-back
+conclusion counts nothing, no Redis round trip happens while the run's row is locked, and
+a failure to count never reaches the engine.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from scheduler_project.metrics import counters
+from tasks_app import states
+
+
+def attempt_concluded(task_type: str, outcome: str, target: str, started_at, finished_at) -> None:
+    """An attempt ended with `outcome` and moved its run to `target` (conclude_attempt).
+
+    started_at is the attempt's start when it is known; when the `finished` event overtook
+    `started`, it is None and the duration is observed by attempt_started_late instead."""
+    status = states.CANCELLED if target == states.CANCELLED else outcome
+    failed = outcome in states.RETRYABLE_OUTCOMES and target != states.CANCELLED
+
+    def count():
+        # One record(): one Redis round trip per conclusion rather than one per figure.
+        increments = [("tasks_executed_total", {"task_type": task_type, "status": status}, 1)]
+        if failed:
+            increments.append(("scheduler_task_failures_total", {"task_type": task_type, "status": target}, 1))
+        observations = []
+        if started_at is not None and finished_at is not None:
+            observations.append(("task_execution_duration_seconds", {"task_type": task_type},
+                                 (finished_at - started_at).total_seconds()))
+        counters.record(increments=increments, observations=observations)
+
+    transaction.on_commit(count, robust=True)
+
+
+def attempt_started_late(run_id: int, attempt: int, started_at) -> None:
+    """The `started` event of an attempt that had already concluded arrived (apply_started's
+    "late" branch, which updates the attempt's start exactly once): observe its duration now."""
+
+    def observe():
+        from tasks_app.models import RunAttempt
+
+        row = RunAttempt.objects.filter(run_id=run_id, attempt=attempt).values_list(
+            "finished_at", "run__task__type").first()
+        if row and row[0] is not None:
+            counters.observe("task_execution_duration_seconds", {"task_type": row[1]},
+                             (row[0] - started_at).total_seconds())
+
+    transaction.on_commit(observe, robust=True)
