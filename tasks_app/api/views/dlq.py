@@ -1,0 +1,97 @@
+import re
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from scheduler_project.api.pagination import CreatedAtKeysetPagination
+from scheduler_project.api.permissions import ADMIN, TASK_READ, TASK_WRITE
+from scheduler_project.api.viewsets import BaseReadOnlyModelViewSet
+from tasks_app import states
+from tasks_app.api.filters import DeadRunFilter
+from tasks_app.api.serializers import (
+    DeadLetterSerializer, PurgeResultSerializer, PurgeSerializer, ReplaySerializer, RunDetailSerializer,
+)
+from tasks_app.models import Run
+from tasks_app.services import retrying
+
+DURATION = re.compile(r"^(\d{1,9})([smhd])$")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+PURGE_BATCH = 1000
+
+
+def cutoff_of(older_than: str):
+    match = DURATION.match(older_than.strip())
+    if match:
+        try:
+            return timezone.now() - timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+        except OverflowError:
+            raise exceptions.ValidationError({"older_than": ["out of range"]}) from None
+    try:
+        moment = parse_datetime(older_than.strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise exceptions.ValidationError(
+            {"older_than": ['a duration such as "30d", "12h", "90m", "3600s", or an ISO 8601 time with an offset']}
+        )
+    return moment
+
+
+class DeadLetterViewSet(BaseReadOnlyModelViewSet):
+    """Dead runs: runs whose retries are exhausted (status dead, `source: "run"`, ids "run-<id>"),
+    replayable. The inbox dead letters are instances_app.api.deadletters, under dlq/inbox/."""
+
+    queryset = Run.objects.filter(status=states.DEAD).select_related("task").defer(
+        "stdout", "stderr", "response_headers"
+    )
+    serializer_class = DeadLetterSerializer
+    filterset_class = DeadRunFilter
+    pagination_class = CreatedAtKeysetPagination
+    lookup_url_kwarg = "letter_id"
+    lookup_value_regex = r"run-[0-9]{1,18}"
+    audit_type = "dead_letter"
+    required_roles = {"list": TASK_READ, "retrieve": TASK_READ, "replay": TASK_WRITE, "purge": ADMIN}
+    extra_error_codes = {"replay": [409]}
+
+    def get_object(self):
+        run_id = int(self.kwargs[self.lookup_url_kwarg].removeprefix("run-"))
+        run = self.get_queryset().filter(pk=run_id).first()
+        if run is None:
+            raise exceptions.NotFound(f"no dead letter run-{run_id}")
+        self.check_object_permissions(self.request, run)
+        return run
+
+    @extend_schema(request=ReplaySerializer, responses={201: RunDetailSerializer},
+                   summary="Replay as a new run, optionally with edited parameters")
+    @action(detail=True, methods=["post"])
+    def replay(self, request, letter_id=None):
+        run = self.get_object()
+        body = ReplaySerializer(data=request.data if request.data is not None else {})
+        body.is_valid(raise_exception=True)
+        new = retrying.replay(run, body.validated_data.get("params"))
+        detail = Run.objects.select_related("task").prefetch_related("attempts").get(pk=new.pk)
+        return Response(RunDetailSerializer(detail).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PurgeSerializer, responses={200: PurgeResultSerializer},
+                   summary="Delete dead letters, optionally only older ones or one task's")
+    @action(detail=False, methods=["post"])
+    def purge(self, request):
+        body = PurgeSerializer(data=request.data if request.data is not None else {})
+        body.is_valid(raise_exception=True)
+        doomed = Run.objects.filter(status=states.DEAD)
+        if "older_than" in body.validated_data:
+            cutoff = cutoff_of(body.validated_data["older_than"])
+            doomed = doomed.filter(Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff))
+        if "task" in body.validated_data:
+            doomed = doomed.filter(task_id=body.validated_data["task"])
+        deleted = 0
+        while ids := list(doomed.values_list("pk", flat=True)[:PURGE_BATCH]):
+            Run.objects.filter(pk__in=ids, status=states.DEAD).delete()
+            deleted += len(ids)
+        return Response({"source": "run", "deleted": deleted})

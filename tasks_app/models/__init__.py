@@ -1,0 +1,4 @@
+from .run import OutboxEntry, Run, RunAttempt
+from .task import Task
+
+__all__ = ["OutboxEntry", "Run", "RunAttempt", "Task"]

@@ -1,0 +1,120 @@
+from django.db import models
+from django.utils import timezone
+
+from tasks_app import states
+
+
+class Run(models.Model):
+    """One execution of a task, across all of its attempts.
+
+    The status only moves along tasks_app.states.TRANSITIONS, by compare-and-set updates in
+    tasks_app.services; (attempt, fence) identify the current attempt, so that events of a
+    superseded attempt cannot change the run.
+    """
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule"
+        MANUAL = "manual"
+        API = "api"
+        RETRY = "retry"
+        REPLAY = "replay"
+
+    task = models.ForeignKey("tasks_app.Task", on_delete=models.CASCADE, related_name="runs")
+    status = models.CharField(max_length=10, choices=[(s, s) for s in states.STATUSES], default=states.PENDING)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    attempt = models.PositiveIntegerField(default=1)
+    fence = models.CharField(max_length=32, blank=True, help_text="token of the current attempt's dispatch")
+    hold_reason = models.CharField(max_length=100, blank=True, help_text="why a pending run is not dispatched yet")
+    routing_error = models.CharField(
+        max_length=300, blank=True, help_text="set while no online worker consumes the run's queue"
+    )
+    queue = models.CharField(max_length=200, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    http_status = models.PositiveIntegerField(null=True, blank=True)
+    stdout = models.TextField(blank=True, help_text="shell stdout or HTTP response body, capped")
+    stderr = models.TextField(blank=True)
+    response_headers = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.CharField(max_length=200, blank=True)
+    replay_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Guarantee 1: however many dispatchers fire, one run per (task, fire time).
+            models.UniqueConstraint(
+                fields=["task", "scheduled_for"],
+                condition=models.Q(trigger="schedule"),
+                name="run_unique_schedule_fire",
+            ),
+            models.CheckConstraint(condition=models.Q(status__in=list(states.STATUSES)), name="run_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="run_status_next_idx"),
+            models.Index(fields=["task", "status"], name="run_task_status_idx"),
+            models.Index(fields=["worker", "status"], name="run_worker_status_idx"),
+            # The API's cursor pagination: newest first, overall and per task.
+            models.Index(fields=["-created_at", "-id"], name="run_created_id_idx"),
+            models.Index(fields=["task", "-created_at", "-id"], name="run_task_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"run {self.pk} of {self.task_id} ({self.status}, attempt {self.attempt})"
+
+    @property
+    def execution_id(self) -> str:
+        return f"run-{self.pk}-a{self.attempt}-{self.fence}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in states.FINAL
+
+
+class RunAttempt(models.Model):
+    """The record of each attempt of a run, kept when the run moves on to the next."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="attempts")
+    attempt = models.PositiveIntegerField()
+    fence = models.CharField(max_length=32)
+    status = models.CharField(max_length=10)
+    worker = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    http_status = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "attempt"]
+        constraints = [models.UniqueConstraint(fields=["run", "attempt"], name="run_attempt_unique")]
+
+
+class OutboxEntry(models.Model):
+    """A message written in the same transaction as the state it announces (guarantee 2).
+
+    Published after commit; whatever is still unpublished a little later (the process died
+    between commit and publish, or the broker was away) is published again by the sweep.
+    Consumers are idempotent on (run, attempt, fence), so a second publish is harmless.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="outbox")
+    name = models.CharField(max_length=100)  # the Celery task name
+    queue = models.CharField(max_length=200)
+    message_id = models.CharField(max_length=200)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    publish_attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["published_at", "created_at"], name="outbox_unpublished_idx")]

@@ -1,0 +1,176 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from scheduler_project.config.schema import NAME_RE as TAG_RE
+from workers_app.routing import MAX_WORKER_TAGS
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _is_str_map(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+def validate_shell_spec(spec: dict) -> dict[str, str]:
+    errors = {}
+    unknown = set(spec) - {"command", "argv", "env", "cwd"}
+    if unknown:
+        errors["spec"] = f"unknown shell spec keys: {', '.join(sorted(unknown))}"
+    has_command, has_argv = "command" in spec, "argv" in spec
+    if has_command == has_argv:
+        errors["spec.command"] = "give exactly one of command (a string for /bin/sh -c) or argv (a list)"
+    elif has_command and not (isinstance(spec["command"], str) and spec["command"].strip()):
+        errors["spec.command"] = "must be a non-empty string"
+    elif has_argv and not (
+        isinstance(spec["argv"], list) and spec["argv"] and all(isinstance(a, str) for a in spec["argv"])
+    ):
+        errors["spec.argv"] = "must be a non-empty list of strings"
+    if "env" in spec and not _is_str_map(spec["env"]):
+        errors["spec.env"] = "must map names to string values"
+    if "cwd" in spec and not (isinstance(spec["cwd"], str) and spec["cwd"].startswith("/")):
+        errors["spec.cwd"] = "must be an absolute path"
+    return errors
+
+
+def validate_http_spec(spec: dict) -> dict[str, str]:
+    errors = {}
+    unknown = set(spec) - {"url", "method", "headers", "body", "expected_statuses", "timeout_seconds"}
+    if unknown:
+        errors["spec"] = f"unknown http spec keys: {', '.join(sorted(unknown))}"
+    url = spec.get("url")
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        errors["spec.url"] = "must be an http:// or https:// URL"
+    if str(spec.get("method", "GET")).upper() not in HTTP_METHODS:
+        errors["spec.method"] = f"must be one of {', '.join(HTTP_METHODS)}"
+    if "headers" in spec and not _is_str_map(spec["headers"]):
+        errors["spec.headers"] = "must map header names to string values"
+    statuses = spec.get("expected_statuses", [200])
+    if not (
+        isinstance(statuses, list) and statuses
+        and all(isinstance(s, int) and not isinstance(s, bool) and 100 <= s <= 599 for s in statuses)
+    ):
+        errors["spec.expected_statuses"] = "must be a non-empty list of HTTP status codes (100-599)"
+    return errors
+
+
+SPEC_VALIDATORS = {"shell": validate_shell_spec, "http": validate_http_spec}
+
+
+class Task(models.Model):
+    class Type(models.TextChoices):
+        SHELL = "shell"
+        HTTP = "http"
+
+    class Overlap(models.TextChoices):
+        ALLOW = "allow"    # runs may overlap
+        FORBID = "forbid"  # a fire while a run is active is recorded as skipped
+        QUEUE = "queue"    # a fire while a run is active waits for it, then runs
+
+    class Misfire(models.TextChoices):
+        SKIP = "skip"          # fires missed past the grace window are recorded as skipped
+        RUN_ONCE = "run_once"  # ... and the latest of them runs
+        RUN_ALL = "run_all"    # ... every one of them runs
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    type = models.CharField(max_length=10, choices=Type.choices)
+    spec = models.JSONField(help_text='shell: {"command": "echo hi"} or {"argv": [...]}; http: {"url": ..., "method": "GET"}')
+    schedule = models.JSONField(
+        null=True, blank=True,
+        help_text='{"cron": "*/5 * * * *", "timezone": "Europe/Berlin"}, {"interval_seconds": 10}, {"at": "<ISO 8601>"} or empty',
+    )
+    params = models.JSONField(default=dict, blank=True, help_text="default parameters, overridable per trigger")
+    enabled = models.BooleanField(default=True)
+    timeout_seconds = models.PositiveIntegerField(default=3600)
+    max_retries = models.PositiveIntegerField(null=True, blank=True, help_text="empty: [message_queue] max_retries")
+    retry_delay_seconds = models.FloatField(null=True, blank=True, help_text="empty: [message_queue] retry_delay_seconds")
+    retry_backoff = models.FloatField(default=2.0, help_text="each retry waits this many times longer")
+    retry_delay_max_seconds = models.FloatField(default=3600.0)
+    retry_jitter = models.BooleanField(default=True, help_text="randomise each delay by up to ±25%")
+    overlap_policy = models.CharField(max_length=10, choices=Overlap.choices, default=Overlap.ALLOW)
+    misfire_policy = models.CharField(max_length=10, choices=Misfire.choices, default=Misfire.RUN_ONCE)
+    misfire_grace_seconds = models.PositiveIntegerField(default=60)
+    queue = models.CharField(max_length=100, blank=True, help_text="explicit execution queue; empty: by type and tags")
+    tags = models.JSONField(default=list, blank=True, help_text="only a worker holding every one of these tags runs it")
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
+    periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="taskplane_task"
+    )
+    # The fire ledger's cursor: fire times up to here have been handled (run or skipped).
+    last_scheduled_for = models.DateTimeField(null=True, blank=True)
+    next_fire_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(type__in=["shell", "http"]), name="task_type_valid"),
+            models.CheckConstraint(
+                condition=models.Q(overlap_policy__in=["allow", "forbid", "queue"]), name="task_overlap_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(misfire_policy__in=["skip", "run_once", "run_all"]), name="task_misfire_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from tasks_app.schedules import ScheduleError, parse_schedule
+
+        errors = {}
+        if self.type not in SPEC_VALIDATORS:
+            errors["type"] = "must be shell or http"
+        elif not isinstance(self.spec, dict):
+            errors["spec"] = "must be an object"
+        else:
+            errors.update(SPEC_VALIDATORS[self.type](self.spec))
+        try:
+            parse_schedule(self.schedule, default_anchor=self.created_at)
+        except ScheduleError as exc:
+            errors["schedule"] = str(exc)
+        if not isinstance(self.params, dict):
+            errors["params"] = "must be an object"
+        if not (isinstance(self.tags, list) and all(isinstance(t, str) and t for t in self.tags)):
+            errors["tags"] = "must be a list of non-empty strings"
+        elif any(not TAG_RE.match(t) for t in self.tags):
+            errors["tags"] = "tags may only contain letters, digits and _ . @ -"
+        elif len(set(self.tags)) > MAX_WORKER_TAGS:
+            errors["tags"] = f"at most {MAX_WORKER_TAGS} tags: no worker can hold more"
+        if self.timeout_seconds < 1:
+            errors["timeout_seconds"] = "must be at least 1"
+        mq = settings.TP.message_queue
+        if mq.type == "redis_stream" and self.timeout_seconds >= mq.redis.visibility_timeout_seconds:
+            errors["timeout_seconds"] = (
+                f"must be below message_queue.redis.visibility_timeout_seconds ({mq.redis.visibility_timeout_seconds}):"
+                " a longer run would be delivered to a second worker"
+            )
+        if self.retry_backoff < 1:
+            errors["retry_backoff"] = "must be at least 1 (1: a constant delay)"
+        if errors:
+            raise ValidationError(errors)
+
+    # Written by the engine with queryset updates: a definition saved from a stale instance
+    # (admin form, API) must not move the fire ledger's cursor back or unlink the beat row.
+    ENGINE_FIELDS = frozenset({"periodic_task", "last_scheduled_for", "next_fire_at"})
+
+    def save(self, *args, **kwargs):
+        # Invariants hold whatever the caller (admin, API, shell, fixture): validate on save.
+        self.clean()
+        if self.pk and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name not in self.ENGINE_FIELDS
+            ]
+        super().save(*args, **kwargs)
+
+    @property
+    def parsed_schedule(self):
+        from tasks_app.schedules import parse_schedule
+
+        return parse_schedule(self.schedule, default_anchor=self.created_at)

@@ -1,0 +1,196 @@
+"""Creating runs and handing them to the broker (guarantees 2 and 4).
+
+A run and its outbox entry are written in one transaction; the entry is published after
+commit. If the process dies in between, or the broker is away, the entry stays unpublished
+and the sweep publishes it again. Consumers are idempotent on (run, attempt, fence).
+"""
+
+import logging
+import secrets
+
+from celery import current_app
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tasks_app import states
+from tasks_app.models import OutboxEntry, Run, Task
+from tasks_app.services import live
+from workers_app.routing import execution_queue
+
+log = logging.getLogger(__name__)
+EXECUTE = "workers.execute"
+
+
+def route(task: Task) -> str:
+    if task.queue:
+        return task.queue
+    # Every tag is required: the queue names the whole set (workers_app.routing).
+    return execution_queue(settings.TP.message_queue.task_queue, task.type, task.tags)
+
+
+def execution_message(run: Run, task: Task) -> dict:
+    """Everything a worker needs: it has no database to look anything up in."""
+    return {
+        "run_id": run.pk,
+        "attempt": run.attempt,
+        "fence": run.fence,
+        "execution_id": run.execution_id,
+        "task": task.name,
+        "task_id": task.pk,
+        "type": task.type,
+        "spec": task.spec,
+        "params": run.params,
+        "timeout_seconds": task.timeout_seconds,
+    }
+
+
+def _fence(run: Run, task: Task) -> None:
+    run.fence = secrets.token_hex(6)
+    run.queue = route(task)
+    run.hold_reason = ""
+
+
+def _write_outbox(run: Run, task: Task) -> OutboxEntry:
+    entry = OutboxEntry.objects.create(
+        run=run, name=EXECUTE, queue=run.queue, message_id=run.execution_id,
+        payload={"execution": execution_message(run, task)},
+    )
+    transaction.on_commit(lambda: publish(entry.pk, entry))
+    return entry
+
+
+def enqueue_current_attempt(run: Run, task: Task) -> OutboxEntry:
+    """Within the caller's transaction: fence the attempt and write its outbox entry."""
+    _fence(run, task)
+    Run.objects.filter(pk=run.pk).update(fence=run.fence, queue=run.queue, hold_reason="")
+    return _write_outbox(run, task)
+
+
+class _NoLongerAllow(Exception):
+    """The caller's task said allow, its locked row says otherwise: decide again, exclusively."""
+
+
+def _lock_task(task_id: int, shared: bool) -> Task:
+    """The task's row, locked. forbid and queue decide on what is active, so their triggers take
+    it exclusively, one after another. allow decides nothing: its triggers share the lock (FOR
+    SHARE), and run side by side, while a policy change (an UPDATE) or a forbid/queue trigger
+    still waits for them, and they for it."""
+    if not shared or connection.vendor != "postgresql":  # SQLite: IMMEDIATE transactions serialise anyway
+        return Task.objects.select_for_update().get(pk=task_id)
+    rows = list(Task.objects.raw(f'SELECT * FROM "{Task._meta.db_table}" WHERE "id" = %s FOR SHARE', [task_id]))
+    if not rows:
+        raise Task.DoesNotExist(f"task {task_id} does not exist")
+    return rows[0]
+
+
+def create_run(task: Task, trigger: str, *, scheduled_for=None, params=None, replay_of=None, skip_reason="") -> Run | None:
+    """Create a run and dispatch it, or record it as skipped or held, per the overlap policy.
+
+    Returns None when (task, scheduled_for) already has its run: another dispatcher fired it.
+    """
+    options = dict(scheduled_for=scheduled_for, params=params, replay_of=replay_of, skip_reason=skip_reason)
+    if task.overlap_policy == Task.Overlap.ALLOW:
+        try:
+            return _create_run(task.pk, trigger, shared=True, **options)
+        except _NoLongerAllow:
+            pass
+    return _create_run(task.pk, trigger, shared=False, **options)
+
+
+def _create_run(task_id: int, trigger: str, *, shared: bool, scheduled_for, params, replay_of, skip_reason) -> Run | None:
+    now = timezone.now()
+    with transaction.atomic():
+        # The task row lock serialises overlap decisions between control processes and instances.
+        task = _lock_task(task_id, shared)
+        if shared and task.overlap_policy != Task.Overlap.ALLOW:
+            raise _NoLongerAllow  # rolls this block back, lock included
+        run = Run(
+            task=task, trigger=trigger, scheduled_for=scheduled_for, replay_of=replay_of,
+            params={**task.params, **(params or {})}, created_at=now,
+        )
+        # Only forbid and queue look at what is active (one query per trigger saved for allow).
+        looks = not skip_reason and task.overlap_policy != Task.Overlap.ALLOW
+        active = task.runs.filter(status__in=states.ACTIVE).order_by("created_at").first() if looks else None
+        if skip_reason:
+            run.status, run.error, run.finished_at = states.SKIPPED, skip_reason, now
+        elif active and task.overlap_policy == Task.Overlap.FORBID:
+            run.status, run.finished_at = states.SKIPPED, now
+            run.error = f"overlap policy forbid: run {active.pk} is still {active.status}"
+        elif active and task.overlap_policy == Task.Overlap.QUEUE:
+            run.hold_reason = f"overlap policy queue: waiting for run {active.pk}"
+        dispatched = run.status == states.PENDING and not run.hold_reason
+        if dispatched:
+            _fence(run, task)  # fenced in the insert itself, not by an update after it
+        if trigger != Run.Trigger.SCHEDULE:
+            # Only schedule fires can collide (the unique constraint covers them alone): no savepoint.
+            run.save()
+        else:
+            try:
+                with transaction.atomic():  # a savepoint: a duplicate fire loses only this insert
+                    run.save()
+            except IntegrityError:
+                if Run.objects.filter(task=task, trigger=trigger, scheduled_for=scheduled_for).exists():
+                    return None
+                raise
+        if dispatched:
+            _write_outbox(run, task)
+    return run
+
+
+def publish(entry_id: int, entry: OutboxEntry | None = None) -> bool:
+    """Send one outbox entry. `entry`, from the transaction that just wrote it, saves reading it
+    back: only the sweep publishes too, and only entries older than its age threshold."""
+    if entry is None or entry.published_at is not None:
+        entry = OutboxEntry.objects.filter(pk=entry_id, published_at__isnull=True).first()
+    if entry is None:
+        return False  # already published by someone else
+    try:
+        current_app.send_task(entry.name, kwargs=entry.payload, queue=entry.queue, task_id=entry.message_id)
+    except Exception as exc:  # the broker is away: the sweep publishes it again later
+        log.error("publishing %s for run %s failed: %s", entry.message_id, entry.run_id, exc)
+        OutboxEntry.objects.filter(pk=entry.pk).update(
+            publish_attempts=F("publish_attempts") + 1, last_error=str(exc)[:2000]
+        )
+        return False
+    now = timezone.now()
+    OutboxEntry.objects.filter(pk=entry.pk).update(published_at=now, publish_attempts=F("publish_attempts") + 1)
+    message = entry.payload["execution"]
+    if Run.objects.filter(
+        pk=entry.run_id, status__in=states.sources_of(states.QUEUED), attempt=message["attempt"], fence=message["fence"]
+    ).update(status=states.QUEUED, queued_at=now):
+        live.status_changed(entry.run_id)
+    return True
+
+
+def republish_stale(older_than_seconds: float = 5.0, batch: int = 500) -> int:
+    """Publish outbox entries left behind by a crash or a broker outage."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    ids = OutboxEntry.objects.filter(published_at__isnull=True, created_at__lt=cutoff).values_list("pk", flat=True)
+    return sum(publish(pk) for pk in list(ids[:batch]))
+
+
+def _may_hold(task_id: int) -> bool:
+    """Whether the task could have a held run, read without its row lock (which every trigger of
+    the task would otherwise wait for, once per finished run). Safe: a run is held only under
+    queue, and a change away from queue waits for the row lock of a create_run holding one, so
+    when queue is not seen here, every run held under it is already committed and seen below."""
+    if Task.objects.filter(pk=task_id, overlap_policy=Task.Overlap.QUEUE).exists():
+        return True
+    return Run.objects.filter(task_id=task_id, status=states.PENDING).exclude(hold_reason="").exists()
+
+
+def release_held(task_id: int) -> Run | None:
+    """Overlap policy queue: once nothing of the task is active, dispatch the oldest held run."""
+    if not _may_hold(task_id):
+        return None
+    with transaction.atomic():
+        task = Task.objects.select_for_update().get(pk=task_id)
+        runs = task.runs.filter(status__in=states.ACTIVE)
+        if runs.filter(hold_reason="").exists():
+            return None
+        held = runs.filter(status=states.PENDING).exclude(hold_reason="").order_by("created_at", "pk").first()
+        if held is not None:
+            enqueue_current_attempt(held, task)
+        return held

@@ -1,0 +1,157 @@
+"""Applying what workers report (guarantee 3).
+
+Events carry (run_id, attempt, fence). Each is applied as a compare-and-set against the
+transition table, so a duplicate, a late `started` after `finished`, or any event of a
+superseded attempt changes nothing. An execution that should not be running at all (its
+run was cancelled, or a newer attempt exists, or the broker delivered it twice) is told
+to stop.
+"""
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from scheduler_project.metrics import hooks as metrics  # issue 7: counted once, after commit
+from tasks_app import states
+from tasks_app.models import Run, RunAttempt
+from tasks_app.services import dispatch, live, retries
+from tasks_app.services.stopping import stop_execution
+
+log = logging.getLogger(__name__)
+DETAIL_FIELDS = ("exit_code", "http_status", "stdout", "stderr", "response_headers", "error")
+
+
+class InvalidEvent(ValueError):
+    pass
+
+
+def _parse(event) -> tuple[int, int, str, datetime]:
+    if not isinstance(event, dict):
+        raise InvalidEvent(f"event must be an object, got {type(event).__name__}")
+    missing = [k for k in ("kind", "run_id", "attempt", "fence", "worker", "node") if k not in event]
+    if missing:
+        raise InvalidEvent(f"event lacks {', '.join(missing)}")
+    try:
+        run_id, attempt, fence = int(event["run_id"]), int(event["attempt"]), str(event["fence"])
+        at = datetime.fromisoformat(event["at"]) if event.get("at") else timezone.now()
+    except (TypeError, ValueError) as exc:
+        raise InvalidEvent(f"bad run_id/attempt/at: {exc}") from None
+    return run_id, attempt, fence, at
+
+
+def _record_attempt(run_id: int, attempt: int, **fields) -> None:
+    """Write the attempt's row as one INSERT ... ON CONFLICT (run, attempt) DO UPDATE of these
+    fields: update_or_create takes up to six round trips (two savepoints, a SELECT) per event."""
+    RunAttempt.objects.bulk_create(
+        [RunAttempt(run_id=run_id, attempt=attempt, **fields)],
+        update_conflicts=True, unique_fields=["run", "attempt"], update_fields=list(fields),
+    )
+
+
+def apply_event(event: dict) -> str:
+    if not isinstance(event, dict):
+        raise InvalidEvent(f"event must be an object, got {type(event).__name__}")
+    kind = event.get("kind")
+    if kind == "started":
+        return apply_started(event)
+    if kind == "finished":
+        return apply_finished(event)
+    if kind == "output":
+        _parse(event)
+        if not isinstance(event.get("lines"), list):
+            raise InvalidEvent("output event without a list of lines")
+        return f"forwarded to {live.output(event)} instance(s)"
+    raise InvalidEvent(f"unknown event kind {kind!r}")
+
+
+def apply_started(event: dict) -> str:
+    run_id, attempt, fence, at = _parse(event)
+    worker = str(event["worker"])
+    with transaction.atomic():
+        # Lock the run first, as conclude_attempt does: writing the RunAttempt row takes a
+        # key-share lock on the run (its foreign key) after its unique index entry, so two
+        # events of one attempt taking the locks in the other order would deadlock.
+        run = Run.objects.select_for_update().filter(pk=run_id).first()
+        if run is None:
+            raise InvalidEvent(f"run {run_id} does not exist")
+        moved = Run.objects.filter(
+            pk=run_id, attempt=attempt, fence=fence, status__in=states.sources_of(states.RUNNING),
+            cancel_requested_at__isnull=True,
+        ).update(status=states.RUNNING, worker=worker, started_at=at, routing_error="")
+        if moved:
+            _record_attempt(run_id, attempt, fence=fence, status=states.RUNNING, worker=worker, started_at=at)
+            live.status_changed(run_id)
+            return "applied"
+        if (run.attempt, run.fence, run.status, run.worker) == (attempt, fence, states.RUNNING, worker):
+            return "duplicate"
+        # Overtaken by its own `finished` (control handles events concurrently): keep the start time.
+        if RunAttempt.objects.filter(
+            run_id=run_id, attempt=attempt, fence=fence, worker=worker, finished_at__isnull=False,
+            started_at__isnull=True,
+        ).update(started_at=at):
+            Run.objects.filter(pk=run_id, attempt=attempt, fence=fence, started_at__isnull=True).update(started_at=at)
+            metrics.attempt_started_late(run_id, attempt, at)
+            return "late"
+    execution_id = f"run-{run_id}-a{attempt}-{fence}"
+    if run.status == states.RUNNING and run.attempt == attempt and run.fence == fence:
+        reason = f"attempt {attempt} already runs on {run.worker}"
+    elif run.cancel_requested_at:
+        reason = "the run was cancelled"
+    else:
+        reason = f"run is {run.status} at attempt {run.attempt}"
+    stop_execution(str(event["node"]), execution_id, reason)
+    return "stopped"
+
+
+def apply_finished(event: dict) -> str:
+    run_id, attempt, fence, at = _parse(event)
+    outcome = event.get("status")
+    if outcome not in states.ATTEMPT_OUTCOMES:
+        raise InvalidEvent(f"finished event with status {outcome!r}")
+    details = {k: event[k] for k in DETAIL_FIELDS if event.get(k) is not None}
+    concluded = conclude_attempt(run_id, attempt, fence, outcome, details, at, worker=str(event["worker"]))
+    return "applied" if concluded else "ignored"
+
+
+def conclude_attempt(run_id, attempt, fence, outcome, details, at, worker="") -> str | None:
+    """Record how an attempt ended and move the run on: final, retrying or dead.
+
+    Returns the run's new status, or None when the attempt was no longer current.
+    """
+    with transaction.atomic():
+        # of=self: the run's row only. A plain FOR UPDATE with the join would lock the task's row
+        # too, so every conclusion of a task would queue behind (and hold up) its triggers.
+        run = Run.objects.select_for_update(of=("self",)).select_related("task").filter(pk=run_id).first()
+        if run is None or (run.attempt, run.fence) != (attempt, fence):
+            return None
+        if worker and run.worker and worker != run.worker:
+            # A second delivery of this attempt, stopped on another node: its end is not the run's.
+            return None
+        if run.cancel_requested_at and outcome != states.SUCCEEDED:
+            target = states.CANCELLED  # a cancel outranks what the kill looked like
+        else:
+            target = retries.outcome_status(run.task, attempt, outcome)
+        fields = dict(details, worker=worker or run.worker)
+        if target == states.RETRYING:
+            delay = retries.retry_delay(run.task, attempt)
+            fields["next_attempt_at"] = at + timezone.timedelta(seconds=delay)
+        else:
+            fields["finished_at"] = at
+        moved = Run.objects.filter(
+            pk=run_id, attempt=attempt, fence=fence, status__in=states.sources_of(target)
+        ).update(status=target, **fields)
+        if not moved:
+            return None
+        _record_attempt(
+            run_id, attempt, fence=fence, status=outcome, worker=fields["worker"], finished_at=at,
+            exit_code=details.get("exit_code"), http_status=details.get("http_status"), error=details.get("error", ""),
+        )
+        if target in states.FINAL:
+            transaction.on_commit(lambda: dispatch.release_held(run.task_id))
+        started = run.started_at if run.status == states.RUNNING else None  # None: `finished` overtook `started`
+        metrics.attempt_concluded(run.task.type, outcome, target, started, at)
+        live.status_changed(run_id)
+    log.info("run %s attempt %s ended %s -> %s", run_id, attempt, outcome, target)
+    return target

@@ -1,0 +1,42 @@
+"""Telling a worker to stop one execution (a cancel, or an execution that must not go on).
+
+Sent as a Celery remote-control broadcast, handled in the worker's main process (never
+queued behind busy pool slots), addressed to one node. It is a request, not a record: the
+record is the run's cancel_requested_at, and the sweep repeats the request until the run
+is final, so a worker that was briefly away still gets it.
+"""
+
+import logging
+
+from celery import current_app
+
+log = logging.getLogger(__name__)
+KILL_GRACE_SECONDS = 5.0
+
+
+def node_of(worker_id: str) -> str:
+    from workers_app.models import Worker
+
+    node = Worker.objects.filter(worker_id=worker_id).values_list("node", flat=True).first()
+    return node or f"worker@{worker_id}"
+
+
+def stop_execution(node: str, execution_id: str, reason: str) -> None:
+    log.info("asking %s to stop %s: %s", node, execution_id, reason)
+    try:
+        current_app.control.broadcast(
+            "taskplane_cancel",
+            arguments={"execution_id": execution_id, "grace_seconds": KILL_GRACE_SECONDS},
+            destination=[node],
+        )
+    except Exception as exc:  # the sweep asks again
+        log.error("could not ask %s to stop %s: %s", node, execution_id, exc)
+
+
+def forget_queued(execution_id: str) -> None:
+    """A queued execution that must never start: workers drop a revoked message on receipt."""
+    try:
+        current_app.control.revoke(execution_id)
+    except Exception as exc:
+        log.error("could not revoke %s: %s", execution_id, exc)
+
