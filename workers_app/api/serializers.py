@@ -1,0 +1,28 @@
+from rest_framework import serializers
+
+from tasks_app.api.fields import StringListField
+from workers_app.models import Worker
+
+
+class WorkerSerializer(serializers.ModelSerializer):
+    """A worker node as its heartbeats describe it (read-only: the control role writes it)."""
+
+    task_types = StringListField(read_only=True)
+    tags = StringListField(read_only=True)
+    queues = StringListField(read_only=True)
+    running = StringListField(read_only=True, help_text="execution ids running at the last heartbeat")
+    consuming = StringListField(read_only=True, help_text="queues consumed at the last heartbeat")
+    healthy = serializers.BooleanField(read_only=True)
+    drain_state = serializers.CharField(read_only=True, help_text='"", "draining", "drained" or "overdue"')
+
+    class Meta:
+        model = Worker
+        exclude = ["id"]
+        read_only_fields = [f.name for f in Worker._meta.concrete_fields if f.name != "id"]
+
+
+class DrainSerializer(serializers.Serializer):
+    deadline_seconds = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=7 * 86400,
+        help_text="running work should end within this; default [worker] drain_deadline_seconds",
+    )

@@ -1,0 +1,123 @@
+"""Running one execution message on a worker node and reporting it over the broker.
+
+The node has no database: everything it needs is in the message, and everything it
+learns goes back to the control role as `started` and `finished` events.
+"""
+
+import json
+import logging
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from celery import current_app
+from django.conf import settings
+
+from workers_app.executors import execute as run_executor
+from workers_app.executors.registry import ExecutionRegistry, default_runtime_dir
+
+log = logging.getLogger(__name__)
+REQUIRED = ("run_id", "attempt", "fence", "execution_id", "type", "spec", "timeout_seconds")
+RUN_EVENT = "control.run_event"
+
+
+def registry_for(node: str) -> ExecutionRegistry:
+    """One registry per Celery node, so a stop addressed to one node never touches another's."""
+    return ExecutionRegistry(Path(default_runtime_dir()) / node.replace("@", "_"))
+
+
+def prepare_spec(execution: dict) -> dict:
+    """The spec as the executor runs it. A shell command gets TP_RUN_ID, TP_ATTEMPT,
+    TP_EXECUTION_ID, and its parameters as TP_PARAMS (JSON) and TP_PARAM_<NAME> variables,
+    never spliced into the command line; an HTTP call gets its parameters as query parameters."""
+    spec, params = dict(execution["spec"]), execution.get("params") or {}
+    as_text = {k: v if isinstance(v, str) else json.dumps(v) for k, v in params.items()}
+    if execution["type"] == "shell":
+        env = dict(spec.get("env") or {})
+        env.update({f"TP_PARAM_{k.upper()}": v for k, v in as_text.items()})
+        env.update(
+            TP_RUN_ID=str(execution["run_id"]), TP_ATTEMPT=str(execution["attempt"]),
+            TP_EXECUTION_ID=execution["execution_id"], TP_PARAMS=json.dumps(params),
+        )
+        spec["env"] = env
+    elif execution["type"] == "http" and as_text:
+        spec["params"] = as_text
+    return spec
+
+
+def report(execution: dict, kind: str, node: str, **fields) -> None:
+    event = {
+        "kind": kind,
+        "run_id": execution["run_id"],
+        "attempt": execution["attempt"],
+        "fence": execution["fence"],
+        "worker": node.split("@", 1)[-1],
+        "node": node,
+        "at": datetime.now(timezone.utc).isoformat(),
+        **fields,
+    }
+    current_app.send_task(RUN_EVENT, args=[event], queue=settings.TP.message_queue.status_queue)
+
+
+class OutputForwarder:
+    """A shell run's output lines, sent to the control role in small batches while it runs (for
+    live viewers; the record is the captured output in the `finished` event). A line is sent at
+    once after a quiet spell, fast output at most every FLUSH_SECONDS, at most MAX_LINES a batch."""
+
+    FLUSH_SECONDS = 0.5
+    MAX_LINES = 500
+
+    def __init__(self, execution: dict, node: str):
+        self.execution, self.node = execution, node
+        self.lines: list[list[str]] = []
+        self.dropped = 0
+        self.last_flush = 0.0
+
+    def __call__(self, stream: str, line: str) -> None:
+        if len(self.lines) < self.MAX_LINES:
+            self.lines.append([stream, line[:4096]])
+        else:
+            self.dropped += 1
+        if time.monotonic() - self.last_flush >= self.FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.lines:
+            return
+        lines, dropped = self.lines, self.dropped
+        self.lines, self.dropped, self.last_flush = [], 0, time.monotonic()
+        try:
+            report(self.execution, "output", self.node, task_id=self.execution.get("task_id"), lines=lines,
+                   dropped=dropped)
+        except Exception as exc:  # live output is best effort; the run's record is not affected
+            log.warning("output of %s not forwarded: %s", self.execution["execution_id"], exc)
+
+
+def invalid_reason(execution) -> str:
+    if not isinstance(execution, dict):
+        return f"execution must be an object, got {type(execution).__name__}"
+    missing = [k for k in REQUIRED if k not in execution]
+    return f"execution message lacks {', '.join(missing)}" if missing else ""
+
+
+def run_execution(execution: dict, node: str) -> str:
+    problem = invalid_reason(execution)
+    if problem:
+        if isinstance(execution, dict) and {"run_id", "attempt", "fence"} <= set(execution):
+            report(execution, "finished", node, status="failed", error=f"invalid execution message: {problem}")
+        log.error("dropping an invalid execution message: %s: %r", problem, execution)
+        return "invalid"
+    report(execution, "started", node, pid=os.getpid())
+    forward = OutputForwarder(execution, node)
+    result = run_executor(
+        execution["type"], prepare_spec(execution),
+        timeout=execution["timeout_seconds"],
+        output_cap=settings.TP.worker.max_output_bytes,
+        execution_id=execution["execution_id"],
+        registry=registry_for(node),
+        on_output=forward,
+    )
+    forward.flush()
+    report(execution, "finished", node, **result.to_dict())
+    return result.status

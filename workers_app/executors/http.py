@@ -1,0 +1,147 @@
+"""Run an HTTP task with requests: status, headers and a capped, streamed body."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import urlsplit
+
+import requests
+from urllib3.exceptions import HTTPError, ReadTimeoutError
+
+from .result import UNKNOWN_TOTAL, ExecutionResult, cap_text
+
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+CHUNK = 65536
+
+
+class SpecError(ValueError):
+    pass
+
+
+def parse_spec(spec: dict) -> dict:
+    """Keyword arguments for requests plus our own keys; SpecError says what is wrong."""
+    if not isinstance(spec, dict):
+        raise SpecError("http spec must be an object")
+    url = spec.get("url")
+    if not isinstance(url, str) or not url:
+        raise SpecError('"url" is required and must be a string')
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise SpecError(f'"url" must be an absolute http:// or https:// URL, not {url!r}')
+    method = spec.get("method", "GET")
+    if not isinstance(method, str) or method.upper() not in METHODS:
+        raise SpecError(f'"method" must be one of {", ".join(sorted(METHODS))}, not {method!r}')
+    headers = spec.get("headers") or {}
+    if not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        raise SpecError('"headers" must be an object of string names to string values')
+    headers = dict(headers)
+    body, data = spec.get("body"), None
+    if isinstance(body, str):
+        data = body.encode("utf-8")
+    elif isinstance(body, (dict, list)):
+        data = json.dumps(body).encode("utf-8")
+        if not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"
+    elif body is not None:
+        raise SpecError('"body" must be a string or a JSON object or list')
+    expected = spec.get("expected_statuses")
+    if expected is not None:
+        # bool is an int in Python: refuse true/false explicitly.
+        if not isinstance(expected, list) or not expected or not all(
+            isinstance(s, int) and not isinstance(s, bool) and 100 <= s <= 599 for s in expected
+        ):
+            raise SpecError('"expected_statuses" must be a non-empty list of integers from 100 to 599')
+    spec_timeout = spec.get("timeout_seconds")
+    if spec_timeout is not None and (
+        isinstance(spec_timeout, bool) or not isinstance(spec_timeout, (int, float)) or spec_timeout <= 0
+    ):
+        raise SpecError('"timeout_seconds" must be a positive number')
+    # Run parameters arrive as query parameters (workers_app.execution.prepare_spec).
+    params = spec.get("params") or {}
+    if not isinstance(params, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in params.items()):
+        raise SpecError('"params" must be an object of string names to string values')
+    return {"method": method.upper(), "url": url, "headers": headers, "data": data, "params": params,
+            "expected": expected, "timeout": spec_timeout}
+
+
+def _limit(timeout: float | None, spec_timeout: float | None) -> float | None:
+    limits = [t for t in (timeout, spec_timeout) if t is not None and t > 0]
+    return min(limits) if limits else None
+
+
+def run_http(spec: dict, *, timeout: float | None, output_cap: int = 1_048_576) -> ExecutionResult:
+    """Make the request; never raises for a bad spec or a network failure.
+
+    The time limit is the smaller of `timeout` and the spec's timeout_seconds. requests applies
+    it to connecting and to each read; the body loop also checks the overall deadline. A server
+    that trickles its *headers* can still stretch the call to a few times the limit.
+    """
+    started = time.monotonic()
+
+    def result(status: str, **fields) -> ExecutionResult:
+        return ExecutionResult(status, duration_seconds=round(time.monotonic() - started, 3), **fields)
+
+    try:
+        req = parse_spec(spec)
+    except SpecError as exc:
+        return result("failed", error=str(exc))
+    limit = _limit(timeout, req["timeout"])
+    deadline = started + limit if limit else None
+    response = None
+    try:
+        with requests.Session() as session:
+            try:
+                response = session.request(
+                    req["method"], req["url"], headers=req["headers"], data=req["data"], params=req["params"],
+                    timeout=limit, stream=True,
+                )
+            except requests.Timeout as exc:
+                return result("timed_out", error=f"timed out after {limit:g}s: {exc}")
+            except requests.RequestException as exc:
+                return result("failed", error=f"request failed: {exc}")
+            fields = {"http_status": response.status_code, "response_headers": dict(response.headers)}
+            body, error = bytearray(), None
+            try:
+                # read1 returns what has arrived (iter_content would wait for a full chunk and
+                # lose it on a timeout). Stop one byte past the cap: enough to know the body
+                # was truncated, without loading (or waiting for) the rest of a huge body.
+                while len(body) <= output_cap:
+                    chunk = response.raw.read1(min(CHUNK, output_cap + 1 - len(body)), decode_content=True)
+                    if not chunk:
+                        break
+                    body += chunk
+                    # length_remaining 0: the body is complete, however late that was.
+                    if deadline is not None and time.monotonic() >= deadline and response.raw.length_remaining != 0:
+                        error = "timed_out"
+                        break
+            except ReadTimeoutError:
+                error = "timed_out"
+            except (HTTPError, OSError) as exc:
+                error = f"{exc}"
+            fields["stdout"] = cap_text(bytes(body), output_cap, _total(response, len(body), output_cap))
+    finally:
+        if response is not None:
+            response.close()  # drops the connection rather than draining an unread body
+
+    if error == "timed_out":
+        return result("timed_out", error=f"timed out after {limit:g}s reading the response body", **fields)
+    if error:
+        return result("failed", error=f"reading the response body failed: {error}", **fields)
+    status = fields["http_status"]
+    expected = req["expected"]
+    if (status not in expected) if expected else not 200 <= status <= 299:
+        wanted = ", ".join(str(s) for s in expected) if expected else "2xx"
+        return result("failed", error=f"unexpected HTTP status {status} (expected {wanted})", **fields)
+    return result("succeeded", **fields)
+
+
+def _total(response: requests.Response, read: int, cap: int) -> int:
+    """How many body bytes there were, for the truncation marker, if we can know it."""
+    if read <= cap:
+        return read
+    length = response.headers.get("Content-Length")
+    # With Content-Encoding the length counts compressed bytes, not the decoded ones we keep.
+    if length and length.isdigit() and not response.headers.get("Content-Encoding"):
+        return int(length)
+    return UNKNOWN_TOTAL

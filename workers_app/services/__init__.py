@@ -1,0 +1,12 @@
+"""The worker registry's domain logic, used by the control role, the API, admin and CLI."""
+
+from .draining import UnknownWorker, drain, resume
+from .health import evaluate_health, mark_routing
+from .registry import InvalidHeartbeat, apply_heartbeats, detect_lost_workers, record_heartbeat
+from .snapshots import flush as flush_snapshots
+from .snapshots import store as store_snapshot
+
+__all__ = [
+    "InvalidHeartbeat", "UnknownWorker", "apply_heartbeats", "detect_lost_workers", "drain", "evaluate_health",
+    "flush_snapshots", "mark_routing", "record_heartbeat", "resume", "store_snapshot",
+]

@@ -1,0 +1,75 @@
+"""Node snapshots in Redis, in the key layout of the multi-instance guide:
+
+    {prefix}:v1:nodes:all                (set of node ids)
+    {prefix}:v1:nodes:snapshot:{node_id} (the latest heartbeat, TTL presence_ttl_seconds)
+
+A heartbeat costs the control role one Redis round trip; the sweep then writes every
+snapshot to the Worker rows in bulk (registry.apply_heartbeats), so the database sees one
+batched write per sweep however many workers beat, and every instance sees every worker.
+"""
+
+import json
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+
+from instances_app.redis_client import get_redis, key
+from workers_app.services.registry import InvalidHeartbeat, apply_heartbeats, parse_heartbeat
+
+log = logging.getLogger(__name__)
+
+
+def all_key() -> str:
+    return key("v1", "nodes", "all")
+
+
+def snapshot_key(node_id: str) -> str:
+    return key("v1", "nodes", "snapshot", node_id)
+
+
+def store(beat: dict) -> None:
+    parse_heartbeat(beat)  # refuse a malformed beat here, naming the problem
+    ttl = settings.TP.scheduler.phase2.node_snapshot.presence_ttl_seconds
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.set(snapshot_key(beat["worker_id"]), json.dumps(beat), ex=ttl)
+    pipe.sadd(all_key(), beat["worker_id"])
+    pipe.execute()
+
+
+def read_all() -> tuple[list[dict], list[str]]:
+    """The live snapshots, and the ids in the set whose snapshot has expired."""
+    redis = get_redis()
+    ids = sorted(redis.smembers(all_key()))
+    if not ids:
+        return [], []
+    raw = redis.mget([snapshot_key(i) for i in ids])
+    beats, expired = [], []
+    for node_id, value in zip(ids, raw):
+        if value is None:
+            expired.append(node_id)
+            continue
+        try:
+            beats.append(json.loads(value))
+        except ValueError:
+            log.error("unreadable snapshot of node %s: %r", node_id, value[:200])
+    return beats, expired
+
+
+def flush(now=None) -> int:
+    """Write every live snapshot to the registry; forget nodes silent past remove_stale_after_seconds."""
+    now = now or timezone.now()
+    beats, expired = read_all()
+    applied = apply_heartbeats(beats)
+    stale_after = settings.TP.scheduler.phase2.node_snapshot.remove_stale_after_seconds
+    from workers_app.models import Worker
+
+    stale = Worker.objects.filter(
+        worker_id__in=expired, last_heartbeat__lt=now - timezone.timedelta(seconds=stale_after)
+    ).values_list("worker_id", flat=True)
+    if stale:
+        get_redis().srem(all_key(), *stale)
+    return len(applied)
+
+
+__all__ = ["InvalidHeartbeat", "flush", "read_all", "store"]
