@@ -1,0 +1,59 @@
+"""The instance's background work inside its control role (a Celery worker): presence every
+owner_ttl_seconds / 3, and the blocking inbox reader on its own thread."""
+
+import logging
+import os
+import threading
+
+from celery import bootsteps
+from django.conf import settings
+
+log = logging.getLogger("taskplane.instances")
+
+
+def is_control_worker(consumer) -> bool:
+    queues = {q.name for q in consumer.task_consumer.queues} if consumer.task_consumer else set()
+    return settings.TP.message_queue.control_queue in queues
+
+
+class InstanceLoop(bootsteps.StartStopStep):
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def __init__(self, parent, **kwargs):
+        self.timer = None
+        self.reader = None
+
+    def start(self, consumer):
+        if not settings.TP.scheduler.phase2.enabled or not is_control_worker(consumer) or self.timer:
+            return
+        from instances_app import inbox, presence
+
+        instance_id = settings.INSTANCE_ID
+        self.announce(consumer)
+        log.info("Phase2 enabled: instance %s started (control %s)", instance_id, consumer.hostname)
+        interval = max(1.0, settings.TP.scheduler.phase2.owner_ttl_seconds / 3)
+        self.timer = consumer.timer.call_repeatedly(interval, self.announce, (consumer,), priority=10)
+        self.reader = inbox.InboxReader(instance_id, f"{instance_id}:{os.getpid()}")
+        threading.Thread(target=self.reader.run, name="inbox-reader", daemon=True).start()
+        presence.mark_role("control")
+
+    def announce(self, consumer):
+        from instances_app import inbox, presence
+
+        try:
+            presence.announce(inbox_pending=inbox.pending_count(settings.INSTANCE_ID))
+        except Exception as exc:  # Redis away: the next round tries again; presence expires meanwhile
+            log.error("presence not announced: %s", exc)
+
+    def stop(self, consumer):
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.reader is not None:
+            self.reader.stopping = True
+        try:
+            from instances_app import presence
+
+            presence.withdraw()
+        except Exception:
+            pass

@@ -1,0 +1,67 @@
+"""Dead letters: inbox entries moved to {prefix}:streams:{instance:ID}:dlq after failing
+dlq_max_deliveries times. Browse, replay (back into the inbox, as a new entry), purge."""
+
+import json
+
+from django.core.exceptions import ObjectDoesNotExist
+
+from instances_app import inbox, keys, presence
+from instances_app.ops import redis_op
+from instances_app.redis_client import get_redis
+
+LETTER_FIELDS = ("type", "body")
+
+
+class UnknownDeadLetter(ObjectDoesNotExist):
+    pass
+
+
+def _letter(instance_id: str, entry_id: str, fields: dict) -> dict:
+    try:
+        history = json.loads(fields.get("history") or "[]")
+    except ValueError:
+        history = []
+    return {
+        "id": entry_id, "instance_id": instance_id, "type": fields.get("type"), "body": fields.get("body"),
+        "reason": fields.get("reason", ""), "deliveries": int(fields.get("deliveries") or 0),
+        "history": history, "source_id": fields.get("source_id"), "moved_at": fields.get("moved_at"),
+    }
+
+
+def depth(instance_id: str) -> int:
+    return redis_op("xlen", get_redis().xlen, keys.dlq(instance_id))
+
+
+def list_letters(instance_id: str | None = None, count: int = 100) -> list[dict]:
+    letters = []
+    for target in [instance_id] if instance_id else presence.known_instances():
+        entries = redis_op("xrevrange", get_redis().xrevrange, keys.dlq(target), count=count)
+        letters += [_letter(target, entry_id, fields) for entry_id, fields in entries]
+    return letters[:count]
+
+
+def get(instance_id: str, entry_id: str) -> dict:
+    entries = redis_op("xrange", get_redis().xrange, keys.dlq(instance_id), min=entry_id, max=entry_id)
+    if not entries:
+        raise UnknownDeadLetter(f"no dead letter {entry_id} in the DLQ of instance {instance_id}")
+    return _letter(instance_id, *entries[0])
+
+
+def replay(instance_id: str, entry_id: str) -> str:
+    """Deliver the letter again through its instance's inbox; returns the new inbox entry id."""
+    letter = get(instance_id, entry_id)
+    fields = {"type": letter["type"], "body": letter["body"]}
+    new_id = redis_op("xadd", get_redis().xadd, keys.inbox(instance_id), fields,
+                      maxlen=inbox.p2().stream_maxlen, approximate=True)
+    redis_op("xdel", get_redis().xdel, keys.dlq(instance_id), entry_id)
+    return new_id
+
+
+def purge(instance_id: str, entry_ids: list[str] | None = None) -> int:
+    """Delete the given letters, or the whole DLQ of the instance; returns how many went."""
+    redis = get_redis()
+    if entry_ids:
+        return redis_op("xdel", redis.xdel, keys.dlq(instance_id), *entry_ids)
+    count = depth(instance_id)
+    redis_op("delete", redis.delete, keys.dlq(instance_id))
+    return count

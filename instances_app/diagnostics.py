@@ -1,0 +1,24 @@
+"""The ping round trip: proof that a worker and this control plane reach each other over the broker."""
+
+import json
+import time
+
+from django.conf import settings
+
+from instances_app.redis_client import get_redis, key
+
+PONG_TTL_SECONDS = 3600
+
+
+def pong_key(token: str) -> str:
+    return key("diagnostics", "pong", token)
+
+
+def record_pong(token: str, worker_id: str, host: str) -> None:
+    payload = {"worker_id": worker_id, "host": host, "control": settings.INSTANCE_ID, "at": time.time()}
+    get_redis().set(pong_key(token), json.dumps(payload), ex=PONG_TTL_SECONDS)
+
+
+def read_pong(token: str) -> dict | None:
+    raw = get_redis().get(pong_key(token))
+    return json.loads(raw) if raw else None
