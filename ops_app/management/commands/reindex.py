@@ -1,0 +1,17 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from ops_app.services.maintenance import MaintenanceError, reindex
+
+
+class Command(BaseCommand):
+    help = "Rebuild our tables' indexes: REINDEX TABLE CONCURRENTLY (PostgreSQL), REINDEX (SQLite)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--table", action="append", help="only this table (repeatable)")
+
+    def handle(self, *args, table, **options):
+        try:
+            steps = reindex(table, on_step=lambda s: self.stdout.write(f"{s.statement}: {s.seconds:.2f}s"))
+        except MaintenanceError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(self.style.SUCCESS(f"reindex done: {len(steps)} statement(s)"))

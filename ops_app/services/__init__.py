@@ -1,0 +1,1 @@
+"""The logic of the operators' commands (management/commands/ only parse and print)."""
