@@ -1,0 +1,106 @@
+"""Fixtures for the API tests: clients holding a key with given roles, objects to act on, and
+the generic per-resource suite's parametrisation (resource_suite.py)."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts_app.models import APIKey
+from accounts_app.services import create_api_key
+from scheduler_project.api import live, startup
+from tasks_app import states
+from tasks_app.models import Run, Task
+from tests.api.resource_suite import ROLES
+from workers_app.models import Worker
+
+
+@pytest.fixture(autouse=True)
+def _start_up_state():
+    """Each test starts from the start-up configuration (reload-config tests change it)."""
+    live.reset()
+    startup._provisioned = True  # unit tests provision explicitly
+    yield
+    live.reset()
+
+
+@pytest.fixture
+def key_client(db):
+    """key_client("TaskRead", ...) -> an APIClient sending a fresh key with these roles."""
+
+    def make(*roles: str, name: str | None = None) -> APIClient:
+        key, clear = create_api_key(name or "test-" + "-".join(roles), list(roles), source=APIKey.Source.API)
+        client = APIClient()
+        client.credentials(HTTP_X_API_KEY=clear)
+        client.clear_key, client.api_key = clear, key
+        return client
+
+    return make
+
+
+@pytest.fixture
+def admin_client(key_client) -> APIClient:
+    return key_client("Admin")
+
+
+@pytest.fixture
+def anonymous_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def make_task(db):
+    def make(name="t", type="http", spec=None, **fields) -> Task:
+        spec = spec or ({"command": "true"} if type == "shell" else {"url": "http://127.0.0.1:9/", "method": "GET"})
+        return Task.objects.create(name=name, type=type, spec=spec, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_run(db):
+    def make(task: Task, status: str = states.PENDING, **fields) -> Run:
+        if status in states.FINAL:
+            fields.setdefault("finished_at", fields.get("created_at"))
+        return Run.objects.create(task=task, trigger=Run.Trigger.MANUAL, status=status, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_worker(db):
+    def make(worker_id="w1", **fields) -> Worker:
+        fields.setdefault("node", f"worker@{worker_id}")
+        fields.setdefault("queues", ["tasks.shell"])
+        return Worker.objects.create(worker_id=worker_id, **fields)
+
+    return make
+
+
+def pytest_generate_tests(metafunc):
+    """A resource suite's tests run once per endpoint (and per role where they take one)."""
+    endpoints = getattr(metafunc.cls, "endpoints", None)
+    if not endpoints or "endpoint" not in metafunc.fixturenames:
+        return
+    if "role" in metafunc.fixturenames:
+        cases = [(e, r) for e in endpoints for r in ROLES]
+        metafunc.parametrize(("endpoint", "role"), cases, ids=[f"{e.name}-{r}" for e, r in cases])
+    else:
+        metafunc.parametrize("endpoint", endpoints, ids=[e.name for e in endpoints])
+
+
+def wait_for_api(platform, scheme: str = "http", verify=True, timeout: float = 60.0):
+    import requests
+
+    from tests.conftest import wait_for
+
+    url = f"{scheme}://127.0.0.1:{platform.api_port}/health"
+
+    def answered():
+        try:
+            return requests.get(url, timeout=2, verify=verify).status_code == 200
+        except requests.RequestException:
+            return False
+
+    wait_for(answered, timeout, f"the api process to answer {url}\n{platform.log('api')[-3000:]}")
+    return f"{scheme}://127.0.0.1:{platform.api_port}"

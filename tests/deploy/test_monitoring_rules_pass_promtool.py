@@ -1,0 +1,36 @@
+"""deploy/monitoring: `promtool check config` and `promtool check rules` pass, and the alert
+unit tests (`promtool test rules alerts.test.yml`) show each alert firing on its data. The
+rules cover both deployment guides' alerts."""
+
+from tests.deploy._tools import DEPLOY, load_yaml, require_tool, run
+
+MONITORING = DEPLOY / "monitoring"
+
+
+def test_prometheus_config_is_valid():
+    result = run([require_tool("promtool"), "check", "config", "prometheus.yml"], cwd=MONITORING)
+    assert result.returncode == 0, result.stdout
+    assert "SUCCESS: 1 rule files found" in result.stdout
+
+
+def test_alert_rules_are_valid_and_fire_on_their_data():
+    promtool = require_tool("promtool")
+    result = run([promtool, "check", "rules", "alerts.yml"], cwd=MONITORING)
+    assert result.returncode == 0, result.stdout
+    result = run([promtool, "test", "rules", "alerts.test.yml"], cwd=MONITORING)
+    assert result.returncode == 0, result.stdout
+
+
+def test_the_guides_alerts_are_all_there():
+    rules = {r["alert"]: r for g in load_yaml(MONITORING / "alerts.yml")["groups"] for r in g["rules"]}
+    assert {"HighTaskFailureRate", "WorkerNodeDown", "RedisOperationErrors", "RedisUnreachable", "InboxPendingHigh",
+            "DeadLetterQueueHigh", "InstancePresenceLost", "NodeSelectionFailureRateHigh"} <= set(rules)
+    assert "rate(scheduler_task_failures_total[5m])" in rules["HighTaskFailureRate"]["expr"]
+    assert "> 0.1" in rules["HighTaskFailureRate"]["expr"]
+    assert 'scheduler_phase2_redis_op_total{result="err"}' in rules["RedisOperationErrors"]["expr"]
+    assert "> 1000" in rules["InboxPendingHigh"]["expr"] and "> 100" in rules["DeadLetterQueueHigh"]["expr"]
+    assert rules["InstancePresenceLost"]["for"] == "1m" and "> 0.05" in rules["NodeSelectionFailureRateHigh"]["expr"]
+    cases = load_yaml(MONITORING / "alerts.test.yml")["tests"]
+    tested = {t["alertname"] for case in cases for t in case["alert_rule_test"]}
+    assert {"HighTaskFailureRate", "WorkerNodeDown", "InboxPendingHigh", "InstancePresenceLost",
+            "NodeSelectionFailureRateHigh", "RedisOperationErrors"} <= tested
