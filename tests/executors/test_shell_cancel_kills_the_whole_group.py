@@ -22,8 +22,10 @@ def _start(spec, registry, execution_id, **kwargs):
 def test_request_cancel_terminates_a_running_group(registry, sleep_marker):
     spec = {"command": f"sleep {sleep_marker} & sleep {sleep_marker}"}
     thread, box = _start(spec, registry, "run-12-a1-f3", kill_grace=5)
-    wait_for(lambda: len(sleepers(sleep_marker)) == 2, 5, "both sleeps to start")
-    assert registry.pgid("run-12-a1-f3") is not None
+    # run_shell registers the group only after Popen returns, by which time the shell may
+    # already have forked both sleeps: wait for the registration as well.
+    wait_for(lambda: len(sleepers(sleep_marker)) == 2 and registry.pgid("run-12-a1-f3"), 5,
+             "both sleeps to start and the group to register")
 
     began = time.monotonic()
     assert registry.request_cancel("run-12-a1-f3", grace_seconds=0.5) is True
@@ -42,7 +44,8 @@ def test_cancel_from_another_process_kills_members_that_ignore_sigterm(registry,
     # so its own KILL thread dies with it) and run_shell escalates to KILL itself.
     spec = {"command": f"trap '' TERM; sleep {sleep_marker} & sleep {sleep_marker}"}
     thread, box = _start(spec, registry, "run-13-a1", kill_grace=0.5)
-    wait_for(lambda: len(sleepers(sleep_marker)) == 2, 5, "both sleeps to start")
+    wait_for(lambda: len(sleepers(sleep_marker)) == 2 and registry.pgid("run-13-a1"), 5,
+             "both sleeps to start and the group to register")
 
     canceller = subprocess.run(
         [sys.executable, "-c", "import sys; from workers_app.executors.registry import ExecutionRegistry as R; "
