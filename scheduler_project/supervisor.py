@@ -43,7 +43,7 @@ class Child:
     ready: Callable[[], None] | None = None  # blocks until the child serves; raises if it cannot
     process: subprocess.Popen | None = None
     started_at: float = 0.0
-    backoff: float = MIN_BACKOFF
+    backoff: float = field(default_factory=lambda: MIN_BACKOFF)  # read now, as the reset path reads it
     restart_at: float | None = None
     restarts: int = field(default=0)
 
