@@ -38,13 +38,24 @@ def test_n_plus_1_requests_from_one_key_across_two_workers(platform):
         time.sleep(0.2)
     assert len(seen) == 2, f"only {seen} answered"
 
+    started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         answers = list(pool.map(info, range(N)))
     assert [status for status, _, _ in answers] == [200] * N, answers[:3]
     served_by = {body["pid"] for _, _, body in answers}
     assert len(served_by) == 2, f"all {N} requests went to one worker {served_by}: nothing shared was shown"
 
-    status, retry_after, body = info(N)
+    # The bucket refills one token every 60/N s while the burst runs; on a loaded machine the
+    # burst can outlast that, so request N+1 may be served from a refilled token. What must
+    # hold: the first refusal comes after no more requests than those refills allow.
+    refilled_and_served = 0
+    for attempt in range(N):
+        status, retry_after, body = info(N + attempt)
+        if status != 200:
+            break
+        refilled_and_served += 1
+    elapsed = time.monotonic() - started
+    assert refilled_and_served <= elapsed * N / 60 + 1, (refilled_and_served, elapsed)
     assert status == 429 and body["error"]["code"] == "throttled"
     assert 1 <= int(retry_after) <= 60 // N + 1
     assert KEY not in platform.log("api")

@@ -32,7 +32,9 @@ log_level = "warning"
 
 
 @pytest.fixture
-def config_file(tmp_path, monkeypatch):
+def config_file(tmp_path, monkeypatch, redis_prefix):
+    # redis_prefix: a reload bumps this instance's generation key, which every test process on
+    # this host shares otherwise; another xdist worker would then drop its own live settings.
     path = tmp_path / "taskplane.toml"
     path.write_text(CONFIG)
     monkeypatch.setenv("TASKPLANE_CONFIG", str(path))

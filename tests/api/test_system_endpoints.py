@@ -1,5 +1,6 @@
 import pytest
 
+from scheduler_project.api import system
 from scheduler_project.api.permissions import SYSTEM_READ
 from tests.api.resource_suite import Endpoint, ResourceSuite
 
@@ -30,7 +31,10 @@ class TestSystemEndpoints(ResourceSuite):
     )
 
     @pytest.fixture
-    def ctx(self, db):
+    def ctx(self, db, redis_prefix, monkeypatch):
+        # redis_prefix: reload-config bumps a generation key every test process on this host
+        # would share. The health checks get time to answer on a loaded machine.
+        monkeypatch.setattr(system, "CHECK_TIMEOUT_SECONDS", 30.0)
         return {}
 
 

@@ -1,7 +1,7 @@
 import json
+import socket
 import time
 
-from tests.services import free_port
 from workers_app.executors import execute, run_http
 
 
@@ -63,7 +63,11 @@ def test_a_body_that_stalls_times_out_and_keeps_what_arrived(http_server):
 
 
 def test_a_refused_connection_fails_with_the_reason():
-    result = run_http({"url": f"http://127.0.0.1:{free_port()}/"}, timeout=2)
+    # A port bound but not listening refuses, and stays ours while the test runs (a port merely
+    # found free could be taken by another test process meanwhile).
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        result = run_http({"url": f"http://127.0.0.1:{closed.getsockname()[1]}/"}, timeout=2)
 
     assert result.status == "failed"
     assert "request failed" in result.error and "refused" in result.error.lower()

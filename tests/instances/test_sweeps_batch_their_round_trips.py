@@ -80,8 +80,10 @@ def test_deliveries_looks_up_what_the_range_skips(redis_prefix, settings, noop_t
     a, b, c = (inbox.enqueue("b", noop_type, {"n": n}) for n in range(3))
     client.xreadgroup(group, "dead:1", {stream: ">"}, count=3)
     client.xclaim(stream, group, sweeper.sweeper_name(), 0, [b], retrycount=5, justid=True)  # not idle
-    client.xclaim(stream, group, "dead:1", 0, [a, c], idle=10_000, retrycount=1, justid=True)
-    _, claimed, *_ = client.xautoclaim(stream, group, sweeper.sweeper_name(), 100, start_id="0-0")
+    # b's idle time restarted at 0 above: a min-idle of 5 s keeps it unclaimed even if this
+    # process stalls between the two calls.
+    client.xclaim(stream, group, "dead:1", 0, [a, c], idle=60_000, retrycount=1, justid=True)
+    _, claimed, *_ = client.xautoclaim(stream, group, sweeper.sweeper_name(), 5_000, start_id="0-0")
     assert [entry_id for entry_id, _ in claimed] == [a, c]
     assert sweeper.deliveries("b", [a, c]) == {a: 2, c: 2}  # the range held a and b: c looked up alone
     assert sweeper.deliveries("b", []) == {}

@@ -22,7 +22,7 @@ def test_limit_keeps_the_oldest_and_stops_early():
     every_minute = Cron("* * * * *", "Europe/Berlin")
     started = time.perf_counter()
     fires = fire_times(every_minute, utc(2000, 1, 1), utc(2100, 1, 1), limit=5)
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 5  # stops at the limit: a scan of the century would take minutes
     assert fires == [utc(2000, 1, 1, 0, m) for m in range(1, 6)]
     every_second = Interval(1, utc(2020, 1, 1))
     fires = fire_times(every_second, utc(2020, 1, 1), utc(2030, 1, 1), limit=1000)
