@@ -1,5 +1,6 @@
 """The acceptance check: with a limit of N a minute, request N+1 from one key gets 429 with
-Retry-After, across two gunicorn workers of the real api process (one bucket in Redis)."""
+Retry-After (or the first request after it that the tokens refilled meanwhile do not cover),
+across two gunicorn workers of the real api process (one bucket in Redis)."""
 
 import concurrent.futures
 import json
