@@ -78,7 +78,6 @@ class InboxDeadLetterViewSet(BaseViewSet):
                    summary="Delete inbox dead letters: the given ones, or the whole DLQ of an instance")
     @action(detail=False, methods=["post"])
     def purge(self, request):
-        body = InboxPurgeSerializer(data=request.data if request.data is not None else {})
-        body.is_valid(raise_exception=True)
-        instance, ids = body.validated_data["instance"], body.validated_data.get("ids") or None
+        body = self.action_body(InboxPurgeSerializer)
+        instance, ids = body["instance"], body.get("ids") or None
         return Response({"source": "inbox", "instance_id": instance, "deleted": deadletters.purge(instance, ids)})

@@ -9,6 +9,7 @@ see permissions.py) and `audit_type` (the resource's name in the audit log). Wha
   with its audit entry: a change is never committed without its record. A refused one
   (status >= 400) is rolled back and then recorded on its own, with what it answered.
 - `self.principal`: who is calling, for `by=` and the audit log.
+- `self.action_body(Serializer)`: a POST action's body, validated (a 400 naming the field).
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ class TaskplaneViewMixin:
         self.check_permissions(request)
         if request.method not in SAFE_METHODS and self.audited:
             self._audit_before = self.audit_snapshot_before()
+
+    def action_body(self, serializer_class) -> dict:
+        """The validated body of a POST action. No body, or JSON null, is validated as {}: the
+        actions' fields are all optional, and a missing one must not read as a malformed body."""
+        body = serializer_class(data=self.request.data if self.request.data is not None else {})
+        body.is_valid(raise_exception=True)
+        return body.validated_data
 
     def get_object(self):
         # A detail mutation asks twice, for the audit snapshot and in the action: one query.

@@ -27,10 +27,9 @@ class WorkerViewSet(BaseReadOnlyModelViewSet):
                    summary="Take no new work; running work should end by the deadline")
     @action(detail=True, methods=["post"])
     def drain(self, request, worker_id=None):
-        body = DrainSerializer(data=request.data if request.data is not None else {})
-        body.is_valid(raise_exception=True)
+        body = self.action_body(DrainSerializer)
         worker = services.drain(worker_id, by=self.principal.name,
-                                deadline_seconds=body.validated_data.get("deadline_seconds"))
+                                deadline_seconds=body.get("deadline_seconds"))
         return Response(WorkerSerializer(worker).data)
 
     @extend_schema(request=None, responses=WorkerSerializer, summary="Take work again")

@@ -72,9 +72,8 @@ class DeadLetterViewSet(BaseReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def replay(self, request, letter_id=None):
         run = self.get_object()
-        body = ReplaySerializer(data=request.data if request.data is not None else {})
-        body.is_valid(raise_exception=True)
-        new = retrying.replay(run, body.validated_data.get("params"))
+        body = self.action_body(ReplaySerializer)
+        new = retrying.replay(run, body.get("params"))
         detail = Run.objects.select_related("task").prefetch_related("attempts").get(pk=new.pk)
         return Response(RunDetailSerializer(detail).data, status=status.HTTP_201_CREATED)
 
@@ -82,14 +81,13 @@ class DeadLetterViewSet(BaseReadOnlyModelViewSet):
                    summary="Delete dead letters, optionally only older ones or one task's")
     @action(detail=False, methods=["post"])
     def purge(self, request):
-        body = PurgeSerializer(data=request.data if request.data is not None else {})
-        body.is_valid(raise_exception=True)
+        body = self.action_body(PurgeSerializer)
         doomed = Run.objects.filter(status=states.DEAD)
-        if "older_than" in body.validated_data:
-            cutoff = cutoff_of(body.validated_data["older_than"])
+        if "older_than" in body:
+            cutoff = cutoff_of(body["older_than"])
             doomed = doomed.filter(Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff))
-        if "task" in body.validated_data:
-            doomed = doomed.filter(task_id=body.validated_data["task"])
+        if "task" in body:
+            doomed = doomed.filter(task_id=body["task"])
         deleted = 0
         while ids := list(doomed.values_list("pk", flat=True)[:PURGE_BATCH]):
             Run.objects.filter(pk__in=ids, status=states.DEAD).delete()

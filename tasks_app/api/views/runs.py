@@ -51,7 +51,6 @@ class RunViewSet(BaseReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         run = self.get_object()
-        body = ReplaySerializer(data=request.data if request.data is not None else {})
-        body.is_valid(raise_exception=True)
-        new = retrying.replay(run, body.validated_data.get("params"))
+        body = self.action_body(ReplaySerializer)
+        new = retrying.replay(run, body.get("params"))
         return Response(self._detail(new.pk), status=status.HTTP_201_CREATED)

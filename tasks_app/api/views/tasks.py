@@ -60,10 +60,9 @@ class TaskViewSet(BaseModelViewSet):
     @action(detail=True, methods=["post"])
     def trigger(self, request, pk=None):
         task = self.get_object()
-        body = TriggerSerializer(data=request.data if request.data is not None else {})
-        body.is_valid(raise_exception=True)
+        body = self.action_body(TriggerSerializer)
         run = definitions.trigger(
-            task, params=body.validated_data.get("params"), by=self.principal.name, trigger=Run.Trigger.API
+            task, params=body.get("params"), by=self.principal.name, trigger=Run.Trigger.API
         )
         # The run as just written, its task the row trigger locked. It has no attempts: they are
         # written from its worker's events, and it is published only once this request commits.
