@@ -79,3 +79,18 @@ def test_presence_lease_inbox_and_dlq_work_on_a_cluster(cluster_mode, settings):
     inbox.read_and_handle("b", "b:1", block_ms=10)
     wait_for(lambda: sweeper.sweep_inbox("b")["dead_lettered"], 5, "the poison to be dead-lettered", interval=0.2)
     assert deadletters.depth("b") == 1
+
+
+def test_node_snapshots_are_stored_and_read_across_slots(cluster_mode):
+    from django.utils import timezone
+
+    from workers_app.services import snapshots
+
+    ids = [f"node-{n}" for n in range(6)]  # their snapshot keys fall in several hash slots
+    assert len({get_redis().keyslot(snapshots.snapshot_key(i)) for i in ids}) > 1
+    for node_id in ids:
+        snapshots.store({"worker_id": node_id, "node": f"worker@{node_id}", "concurrency": 1, "running": [],
+                         "queues": ["tasks.shell"], "consuming": ["tasks.shell"], "at": timezone.now().isoformat()})
+    get_redis().delete(snapshots.snapshot_key("node-5"))  # its TTL ran out
+    beats, expired = snapshots.read_all()
+    assert sorted(b["worker_id"] for b in beats) == ids[:5] and expired == ["node-5"]

@@ -14,6 +14,7 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
+from instances_app.ops import redis_op, redis_pipeline
 from instances_app.redis_client import get_redis, key
 from workers_app.services.registry import InvalidHeartbeat, apply_heartbeats, parse_heartbeat
 
@@ -31,19 +32,19 @@ def snapshot_key(node_id: str) -> str:
 def store(beat: dict) -> None:
     parse_heartbeat(beat)  # refuse a malformed beat here, naming the problem
     ttl = settings.TP.scheduler.phase2.node_snapshot.presence_ttl_seconds
-    pipe = get_redis().pipeline(transaction=False)
-    pipe.set(snapshot_key(beat["worker_id"]), json.dumps(beat), ex=ttl)
-    pipe.sadd(all_key(), beat["worker_id"])
-    pipe.execute()
+    redis_pipeline(get_redis(), [("set", (snapshot_key(beat["worker_id"]), json.dumps(beat)), {"ex": ttl}),
+                                 ("sadd", (all_key(), beat["worker_id"]), {})])
 
 
 def read_all() -> tuple[list[dict], list[str]]:
     """The live snapshots, and the ids in the set whose snapshot has expired."""
     redis = get_redis()
-    ids = sorted(redis.smembers(all_key()))
+    ids = sorted(redis_op("smembers", redis.smembers, all_key()))
     if not ids:
         return [], []
-    raw = redis.mget([snapshot_key(i) for i in ids])
+    # GETs in one pipeline, not an MGET: the snapshot keys have no common hash tag, and a Redis
+    # Cluster refuses a multi-key command across slots (its pipeline splits them by node).
+    raw = redis_pipeline(redis, [("get", (snapshot_key(i),), {}) for i in ids])
     beats, expired = [], []
     for node_id, value in zip(ids, raw):
         if value is None:
@@ -68,7 +69,7 @@ def flush(now=None) -> int:
         worker_id__in=expired, last_heartbeat__lt=now - timezone.timedelta(seconds=stale_after)
     ).values_list("worker_id", flat=True)
     if stale:
-        get_redis().srem(all_key(), *stale)
+        redis_op("srem", get_redis().srem, all_key(), *stale)
     return len(applied)
 
 
