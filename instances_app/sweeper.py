@@ -121,8 +121,7 @@ def sweep_inbox(instance_id: str, budget_seconds: float | None = None) -> dict:
             stats[name] += value
         if cursor in ("0-0", b"0-0") or time.monotonic() >= deadline:
             break
-    if not presence.is_live(instance_id):
-        inbox.ensure_group(instance_id)
+    if not presence.is_live(instance_id):  # the group exists: sweep_batch found it above
         stats["adopted"] = inbox.read_and_handle(instance_id, f"adopter:{settings.INSTANCE_ID}", block_ms=1)
     return stats
 
