@@ -64,8 +64,12 @@ class TaskplaneViewMixin:
         # A detail mutation asks twice, for the audit snapshot and in the action: one query.
         found = getattr(self, "_taskplane_object", None)
         if found is None:
-            found = self._taskplane_object = super().get_object()
+            found = self._taskplane_object = self.find_object()
         return found
+
+    def find_object(self):
+        """The lookup itself, uncached: override this (not get_object) for a lookup of your own."""
+        return super().get_object()
 
     # --- audit
 

@@ -47,9 +47,7 @@ class DeadLetterViewSet(BaseReadOnlyModelViewSet):
     """Dead runs: runs whose retries are exhausted (status dead, `source: "run"`, ids "run-<id>"),
     replayable. The inbox dead letters are instances_app.api.deadletters, under dlq/inbox/."""
 
-    queryset = Run.objects.filter(status=states.DEAD).select_related("task").defer(
-        "stdout", "stderr", "response_headers"
-    )
+    queryset = Run.objects.filter(status=states.DEAD).select_related("task")
     serializer_class = DeadLetterSerializer
     filterset_class = DeadRunFilter
     pagination_class = CreatedAtKeysetPagination
@@ -59,7 +57,13 @@ class DeadLetterViewSet(BaseReadOnlyModelViewSet):
     required_roles = {"list": TASK_READ, "retrieve": TASK_READ, "replay": TASK_WRITE, "purge": ADMIN}
     extra_error_codes = {"replay": [409]}
 
-    def get_object(self):
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action in ("list", "retrieve"):  # a replay's audit snapshot reads every field
+            return queryset.defer("stdout", "stderr", "response_headers")
+        return queryset
+
+    def find_object(self):
         run_id = int(self.kwargs[self.lookup_url_kwarg].removeprefix("run-"))
         run = self.get_queryset().filter(pk=run_id).first()
         if run is None:
