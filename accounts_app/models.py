@@ -42,7 +42,3 @@ class APIKey(AbstractAPIKey):
     def save(self, *args, **kwargs):
         self.clean()
         super().save(*args, **kwargs)
-
-    @property
-    def usable(self) -> bool:
-        return not self.revoked and not self.has_expired

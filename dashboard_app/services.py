@@ -78,7 +78,7 @@ def workers(now) -> dict:
     # Offline workers (stopped cleanly) last: the ones that need attention come first.
     rows.sort(key=lambda w: (w.status == Worker.Status.OFFLINE, w.worker_id))
     items = [_worker(w, now) for w in rows]
-    online = sum(1 for w in rows if w.status in (Worker.Status.ONLINE, Worker.Status.DRAINING))
+    online = sum(1 for w in rows if w.status in Worker.LIVE_STATUSES)
     return {"items": items, "online": online, "unhealthy": sum(1 for w in items if not w["healthy"]
                                                               and w["status"] != Worker.Status.OFFLINE)}
 

@@ -9,8 +9,6 @@ from instances_app import inbox, keys, presence
 from instances_app.ops import redis_op
 from instances_app.redis_client import get_redis
 
-LETTER_FIELDS = ("type", "body")
-
 
 class UnknownDeadLetter(ObjectDoesNotExist):
     pass

@@ -44,7 +44,3 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 def sources_of(target: str) -> frozenset[str]:
     return TRANSITIONS[target]
-
-
-def can_transition(source: str, target: str) -> bool:
-    return source in TRANSITIONS.get(target, ())

@@ -11,6 +11,8 @@ class Worker(models.Model):
         OFFLINE = "offline"
         LOST = "lost"
 
+    LIVE_STATUSES = (Status.ONLINE, Status.DRAINING)  # taking or finishing work
+
     worker_id = models.CharField(max_length=200, unique=True)
     node = models.CharField(max_length=255, blank=True, help_text="Celery node name, e.g. worker@node1")
     host = models.CharField(max_length=255, blank=True)
@@ -45,7 +47,7 @@ class Worker(models.Model):
 
     @property
     def healthy(self) -> bool:
-        return self.status in (self.Status.ONLINE, self.Status.DRAINING) and self.stalled_since is None
+        return self.status in self.LIVE_STATUSES and self.stalled_since is None
 
     @property
     def drain_state(self) -> str:

@@ -7,11 +7,11 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts_app import services
 from accounts_app.api.serializers import APIKeySerializer, CreatedAPIKeySerializer, WhoAmISerializer
-from accounts_app.models import APIKey
+from accounts_app.models import ROLES, APIKey
 from scheduler_project.api.errors import ConflictError
 from scheduler_project.api.pagination import StandardPagination
 from scheduler_project.api.permissions import ADMIN, AUTHENTICATED
-from scheduler_project.api.principal import ROLES, auth_enabled
+from scheduler_project.api.principal import auth_enabled
 from scheduler_project.api.viewsets import BaseAPIView, BaseViewSet, TaskplaneViewMixin
 
 

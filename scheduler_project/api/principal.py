@@ -12,7 +12,6 @@ from functools import lru_cache
 
 from django.conf import settings
 
-ROLES = ("Admin", "TaskRead", "TaskWrite", "WorkerRead", "WorkerWrite", "SystemRead")
 ANONYMOUS = "anonymous"
 
 

@@ -113,7 +113,7 @@ def _check_workers():
     from workers_app.models import Worker
 
     try:
-        online = Worker.objects.filter(status__in=["online", "draining"]).count()
+        online = Worker.objects.filter(status__in=Worker.LIVE_STATUSES).count()
         total = Worker.objects.count()
     finally:
         connection.close()

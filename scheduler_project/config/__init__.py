@@ -10,7 +10,7 @@ import difflib
 import os
 import socket
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -33,7 +33,6 @@ class Config:
     settings: TaskplaneConfig
     files: list[Path]
     environment: str
-    warnings: list[str] = field(default_factory=list)
 
     @property
     def instance_id(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-ROLES = ("Admin", "TaskRead", "TaskWrite", "WorkerRead", "WorkerWrite", "SystemRead")
+from accounts_app.models import ROLES  # noqa: F401  re-exported for the suites' parametrisation
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-STATUSES = ("succeeded", "failed", "timed_out", "cancelled")
-
 # `total` for cap_text when the bytes past the cap were never read (an HTTP body we stopped
 # reading), so their number is not known.
 UNKNOWN_TOTAL = -1

@@ -20,7 +20,6 @@ from workers_app.services import remote
 from workers_app.services.queues import queue_depths
 
 log = logging.getLogger(__name__)
-LIVE = (Worker.Status.ONLINE, Worker.Status.DRAINING)
 
 
 def evaluate_health(now=None) -> list[str]:
