@@ -63,11 +63,12 @@ def fire_due(task_id: int, now=None) -> list[Run]:
     return created
 
 
-def fire_many(task_ids: list[int], fence: int | None = None) -> int:
+def fire_many(task_ids: list[int], fence: int | None = None, now=None) -> int:
     """Fire a batch of tasks (beat's control.fire_schedules): one task's failure does not stop
     the others. A database error is raised after the whole batch has been tried, so that the
     caller retries it: fire_due is idempotent, the tasks already fired create nothing again.
-    Each task takes its own now: a long batch must not judge its last task's grace too early.
+    Each task takes its own now (unless one is given): a long batch must not judge its last
+    task's grace too early.
 
     `fence` is the sending beat's lease token. A batch from a leader that has been superseded
     (it stalled past its TTL, or the batch was in flight during a handover) is refused: the
@@ -81,7 +82,7 @@ def fire_many(task_ids: list[int], fence: int | None = None) -> int:
     created, retry = 0, None
     for task_id in task_ids:
         try:
-            created += len(fire_due(int(task_id)))
+            created += len(fire_due(int(task_id), now))
         except OperationalError as exc:
             retry = exc
         except Exception:
@@ -93,6 +94,5 @@ def fire_many(task_ids: list[int], fence: int | None = None) -> int:
 
 def fire_all_due(now=None, batch: int = 500) -> int:
     """The safety net behind beat: every enabled task whose next fire time has passed."""
-    now = now or timezone.now()
-    ids = Task.objects.filter(enabled=True, next_fire_at__lte=now).values_list("pk", flat=True)
-    return sum(len(fire_due(pk, now)) for pk in list(ids[:batch]))
+    ids = Task.objects.filter(enabled=True, next_fire_at__lte=now or timezone.now()).values_list("pk", flat=True)
+    return fire_many(list(ids[:batch]), now=now)  # one broken task does not hold back the rest
