@@ -196,13 +196,15 @@ class Env:
         from django.utils import timezone
         from django_celery_beat.models import PeriodicTask
 
+        from tests.conftest import reap
+
         PeriodicTask.objects.filter(queue=self.queue).update(last_run_at=timezone.now())  # none due
         argv = [sys.executable, "-m", "bench.b3_memory", variant, str(self.max_interval)]
         child = subprocess.Popen(argv, cwd=harness.ROOT, stdout=subprocess.PIPE, start_new_session=True)
         try:
             out, _ = child.communicate(timeout=600)
         finally:
-            _reap(child)
+            reap(child, grace=5)
         self.drain_queue()
         return json.loads(out.decode().strip().splitlines()[-1])["growth_mb"]
 
@@ -221,19 +223,6 @@ def _aware(epoch: float):
     from datetime import datetime, timezone
 
     return datetime.fromtimestamp(epoch, timezone.utc)
-
-
-def _reap(child: subprocess.Popen) -> None:
-    import signal
-
-    if child.poll() is None:
-        for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(child.pid, sig)
-                child.wait(grace)
-                return
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                continue
 
 
 @contextmanager

@@ -25,10 +25,7 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 from contextlib import suppress
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -58,15 +55,11 @@ def footprint(pid: int) -> list[dict]:
     return found
 
 
-def http_ok(url: str, headers: dict | None = None) -> bool:
+def answers(port: int, path: str, headers: dict | None = None) -> bool:
     """Whether the server answers at all (any status: readiness, not health)."""
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except Exception:  # noqa: BLE001  not up yet
-        return False
+    from tests.conftest import http_get
+
+    return http_get(port, path, headers)[0] != 0
 
 
 class Bare:
@@ -125,8 +118,8 @@ class Bare:
 
 def wait_ready(platform, bare: Bare, timeout: float) -> None:
     checks = {
-        "ours api": lambda: http_ok(f"http://127.0.0.1:{platform.api_port}/health"),
-        "bare api": lambda: http_ok(f"http://127.0.0.1:{bare.port}/"),
+        "ours api": lambda: answers(platform.api_port, "/health"),
+        "bare api": lambda: answers(bare.port, "/"),
     }
     for role, marker in READY.items():
         if marker:
@@ -154,8 +147,8 @@ def workload(platform, bare: Bare, task, key: str, n_runs: int, n_requests: int)
         for _ in range(n_runs):
             raw_app.send_task("bench.raw_true", args=[load_key], queue=queue)
     for _ in range(n_requests):
-        http_ok(f"http://127.0.0.1:{platform.api_port}/api/v1/runs/", {"X-API-Key": key})
-        http_ok(f"http://127.0.0.1:{bare.port}/")
+        answers(platform.api_port, "/api/v1/runs/", {"X-API-Key": key})
+        answers(bare.port, "/")
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
     brokers.wait_runs_final(ids, timeout=90)
     brokers.wait_until(lambda: int(client.get(load_key) or 0) >= n_runs * len(bare.queues), 90,
@@ -220,8 +213,6 @@ def clean_up(platform, bare: Bare, url: str) -> None:
 
 
 def run(report, quick: bool) -> None:
-    from tests.conftest import Platform
-
     from django_celery_beat.models import PeriodicTask
 
     from accounts_app.models import APIKey
@@ -230,14 +221,9 @@ def run(report, quick: bool) -> None:
 
     settle, n_runs, n_requests = (2.0, 10, 50) if quick else (5.0, 50, 300)
     url = brokers.BROKERS["redis"][1]()
-    tmp = Path(tempfile.mkdtemp(prefix="taskplane-bench-b7-"))
     brokers.empty_engine_tables()
-    platform = Platform(tmp)
-    platform.env.update(MESSAGE_QUEUE_TYPE="redis_stream", MESSAGE_QUEUE_URL=url)
-    # The shipped heartbeat and lost-worker timings, not the tests' fast ones: a 30 s heartbeat
-    # with the tests' 5 s timeout would make the worker look lost mid-workload.
-    platform.reconfigure({"heartbeat_interval_seconds = 1": "heartbeat_interval_seconds = 30",
-                          "worker_timeout_seconds = 10": "worker_timeout_seconds = 90"})
+    platform = brokers.bench_platform("taskplane-bench-b7-", "redis_stream", url)
+    tmp = platform.tmp
     bare_db = scratch_database_url(platform.uid)
     bare = Bare(tmp, url, platform.mq.transport_options(), bare_db, platform.uid)
     key, clear = create_api_key(f"bench-b7-{platform.uid}", ["Admin"])

@@ -136,23 +136,32 @@ def _start_raw_worker(platform, mq_type: str, url: str, queue: str, tmp: Path) -
     return subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def bench_platform(prefix: str, mq_type: str, url: str):
+    """The tests' Platform (tests/conftest.py) on this broker, with the heartbeat, lost-worker
+    and stall timings as shipped, not the tests' fast ones: a 30 s heartbeat with the tests' 10 s
+    timeout would make a worker look lost mid-run (its runs retried), and with their 5 s stall
+    threshold the control sweep would flag it stalled and re-consume it mid-measurement."""
+    from tests.conftest import Platform
+
+    platform = Platform(Path(tempfile.mkdtemp(prefix=prefix)))
+    platform.env.update(MESSAGE_QUEUE_TYPE=mq_type, MESSAGE_QUEUE_URL=url)
+    platform.reconfigure({"heartbeat_interval_seconds = 1": "heartbeat_interval_seconds = 30",
+                          "worker_timeout_seconds = 10": "worker_timeout_seconds = 90",
+                          "worker_stall_seconds = 5": "worker_stall_seconds = 120"})
+    return platform
+
+
 @contextmanager
 def side_by_side(broker: str):
     """Both sets of worker processes on one broker, warmed up; everything reaped on the way out."""
-    from tests.conftest import Platform, reap
+    from tests.conftest import reap
 
     from bench.raw_celery_app import make_app
     from tasks_app.models import Task
 
     mq_type, url = BROKERS[broker][0], BROKERS[broker][1]()
-    tmp = Path(tempfile.mkdtemp(prefix=f"taskplane-bench-{broker}-"))
-    platform = Platform(tmp)
-    platform.env.update(MESSAGE_QUEUE_TYPE=mq_type, MESSAGE_QUEUE_URL=url)
-    # Heartbeats and lost-worker timings as shipped, not the tests' fast ones (a 30 s heartbeat
-    # with the tests' 5 s timeout would make the worker look lost mid-run, and its runs retried).
-    platform.reconfigure({"heartbeat_interval_seconds = 1": "heartbeat_interval_seconds = 30",
-                          "worker_timeout_seconds = 10": "worker_timeout_seconds = 90",
-                          "worker_stall_seconds = 5": "worker_stall_seconds = 120"})
+    platform = bench_platform(f"taskplane-bench-{broker}-", mq_type, url)
+    tmp = platform.tmp
     prefix = f"tp-bench-raw-{secrets.token_hex(4)}"
     raw_queue = f"bench-raw-{platform.uid}"
     raw_redis = redis.Redis.from_url(os.environ["REDIS_URL"])
