@@ -22,7 +22,7 @@ def main(variant: str, max_interval: float) -> None:
 
     from bench.b3_rows import isolate
     from bench.b3_scheduler import BROKER
-    from instances_app.redis_client import get_redis
+    from scheduler_project.redis_store.client import get_redis
     from instances_app.scheduler import LeaderScheduler
     from scheduler_project.celery import app
 

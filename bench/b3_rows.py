@@ -67,7 +67,7 @@ def isolate(settings, uid: str, broker_url: str):
     which would publish to the shared control queue) off. Keys under the prefix go at the end."""
     import redis
 
-    from instances_app.redis_client import get_redis
+    from scheduler_project.redis_store.client import get_redis
     from scheduler_project.celery import app
 
     prefix = f"bench-b3-{uid}"

@@ -39,8 +39,9 @@ class Side:
 
 class Platform(Side):
     def __init__(self, instance_id: str):
-        from instances_app import inbox, keys
-        from instances_app.redis_client import get_redis
+        from instances_app import inbox
+        from scheduler_project.redis_store import keys
+        from scheduler_project.redis_store.client import get_redis
 
         self.inbox, self.instance_id, self.consumer = inbox, instance_id, f"{instance_id}:1"
         self.keys = [keys.inbox(instance_id), keys.errors(instance_id)]
@@ -183,7 +184,8 @@ FIGURES = (  # (key, metric, unit, higher_is_better, target)
 
 
 def run(report: harness.Report, quick: bool) -> None:
-    from instances_app import inbox, keys
+    from instances_app import inbox
+    from scheduler_project.redis_store import keys
 
     m, reps = (2_000, 5) if quick else (20_000, 7)
     bodies = [sample_body(n) for n in range(m)]

@@ -66,7 +66,7 @@ class Copy:
     """One side's inbox, refilled from the template before each repetition."""
 
     def __init__(self, client, instance_id: str, template: tuple[str, str]):
-        from instances_app import keys
+        from scheduler_project.redis_store import keys
 
         self.client, self.instance_id, self.template = client, instance_id, template
         self.stream, self.errors, self.dlq = keys.inbox(instance_id), keys.errors(instance_id), keys.dlq(instance_id)
@@ -152,7 +152,7 @@ def measure(sweep, side: Copy, p: int, exhausted: int):
 
 
 def run(report: harness.Report, quick: bool) -> None:
-    from instances_app import keys
+    from scheduler_project.redis_store import keys
 
     sizes = [(1_000, 7), (10_000, 5)] if quick else [(1_000, 7), (10_000, 5), (100_000, 3)]
     per_entry: dict[int, dict[str, float]] = {}

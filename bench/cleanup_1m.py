@@ -143,7 +143,7 @@ def main() -> None:
         sys.exit("set DATABASE_URL to a PostgreSQL database for the benchmark (it is emptied)")
     ensure_database(url)
     setup_django()
-    from ops_app.services.cleanup import Policy, cleanup, count
+    from tasks_app.services.cleanup import Policy, cleanup, count
 
     print(f"populating {args.runs} runs ...", flush=True)
     info = populate(args.runs)

@@ -33,7 +33,7 @@ def phase2_for_bench(**values):
     from django.conf import settings
 
     from instances_app import inbox
-    from instances_app.redis_client import get_redis
+    from scheduler_project.redis_store.client import get_redis
 
     prefix = f"tp-bench-{secrets.token_hex(4)}"
     saved = settings.TP

@@ -22,7 +22,7 @@ def main(m: int) -> None:
     setup_django()
     from bench.b4_inbox import Platform, Raw
     from bench.inbox_common import logs_to_devnull, phase2_for_bench, sample_body
-    from instances_app import keys
+    from scheduler_project.redis_store import keys
 
     bodies = [sample_body(n) for n in range(m)]
     logger = logging.getLogger("taskplane.instances")

@@ -5,9 +5,10 @@ import json
 
 from django.core.exceptions import ObjectDoesNotExist
 
-from instances_app import inbox, keys, presence
-from instances_app.ops import redis_op
-from instances_app.redis_client import get_redis
+from instances_app import inbox, presence
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.accounting import redis_op
+from scheduler_project.redis_store.client import get_redis
 
 
 class UnknownDeadLetter(ObjectDoesNotExist):

@@ -5,13 +5,14 @@ import time
 
 from django.conf import settings
 
-from instances_app.redis_client import get_redis, key
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.client import get_redis
 
 PONG_TTL_SECONDS = 3600
 
 
 def pong_key(token: str) -> str:
-    return key("diagnostics", "pong", token)
+    return keys.pong(token)
 
 
 def record_pong(token: str, worker_id: str, host: str) -> None:

@@ -18,9 +18,9 @@ from datetime import datetime, timezone
 import redis
 from django.conf import settings
 
-from instances_app import keys
-from instances_app.ops import redis_op, redis_pipeline
-from instances_app.redis_client import get_redis
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.accounting import redis_op, redis_pipeline
+from scheduler_project.redis_store.client import get_redis
 
 log = logging.getLogger("taskplane.instances")
 HANDLERS = {}

@@ -11,10 +11,10 @@ from datetime import datetime, timezone
 
 from django.conf import settings
 
-from instances_app import keys
-from instances_app.ops import redis_op
-from instances_app.redis_client import get_redis
-from scheduler_project import __version__
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.accounting import redis_op
+from scheduler_project.redis_store.client import get_redis
+from scheduler_project.version import __version__
 from scheduler_project.metrics import counters
 
 log = logging.getLogger("taskplane.instances")

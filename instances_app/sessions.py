@@ -16,16 +16,17 @@ import uuid
 
 from django.conf import settings
 
-from instances_app import inbox, keys
-from instances_app.ops import redis_op
-from instances_app.redis_client import get_redis, key
+from instances_app import inbox
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.accounting import redis_op
+from scheduler_project.redis_store.client import get_redis
 
 log = logging.getLogger("taskplane.instances")
 SESSION_TTL_SECONDS = 60  # refreshed by the stream's keep-alive; a dead process's sessions lapse
 
 
 def index_key() -> str:
-    return key("sessions", "instances")
+    return keys.sessions_index()
 
 
 def open_session(filters: dict, instance_id: str | None = None) -> str:

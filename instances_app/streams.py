@@ -13,9 +13,10 @@ import time
 
 from django.conf import settings
 
-from instances_app import keys, sessions
-from instances_app.ops import redis_op
-from instances_app.redis_client import get_redis
+from instances_app import sessions
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.accounting import redis_op
+from scheduler_project.redis_store.client import get_redis
 
 log = logging.getLogger("taskplane.instances")
 KEEPALIVE_SECONDS = 15

@@ -1,12 +1,12 @@
-"""Taskplane control plane.
+"""Taskplane control plane: the infrastructure package (settings, configuration, the Celery app,
+the process runtime, the shared API base and plumbing). It imports no app; the version lives
+in scheduler_project.version.
 
 The Celery app is created when Django starts (SchedulerProjectConfig.ready) or when celery
 loads `-A scheduler_project`, so @shared_task binds to it; not on importing this package,
 because gunicorn's master imports it only for gunicorn_conf and needs none of the app's
 imports (about 18 MB less in the api role's master: bench/b7_memory.py).
 """
-
-__version__ = "0.1.0"
 
 
 def __getattr__(name):
@@ -17,4 +17,4 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ("celery_app", "__version__")
+__all__ = ("celery_app",)

@@ -22,7 +22,7 @@ from typing import Callable
 
 from celery import bootsteps
 
-from scheduler_project import __version__
+from scheduler_project.version import __version__
 
 log = logging.getLogger("taskplane.health")
 Check = Callable[[], tuple[bool, dict]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from scheduler_project.config import Config
-from workers_app.routing import execution_queues
+from scheduler_project.queues import execution_queues
 
 ROLES = ("api", "dispatcher", "control", "worker")
 CELERY = [sys.executable, "-m", "celery", "-A", "scheduler_project"]

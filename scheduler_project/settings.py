@@ -9,7 +9,7 @@ from datetime import timedelta
 import dj_database_url
 from corsheaders.defaults import default_headers as corsheaders_default_headers
 
-from scheduler_project import __version__
+from scheduler_project.version import __version__
 from scheduler_project.config import get_config
 from scheduler_project.logging_config import build_logging
 
@@ -56,7 +56,6 @@ INSTALLED_APPS = [
     # Observability and operations (issue 7): /metrics collectors, /dashboard, cleanup/vacuum/reindex/flower.
     "scheduler_project.metrics",
     "dashboard_app",
-    "ops_app",
     # REST API (issue 5): CORS, filters, OpenAPI with an offline Swagger UI, the audit log.
     "corsheaders",
     "django_filters",

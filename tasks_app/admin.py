@@ -4,7 +4,7 @@ from django.utils.html import format_html
 from tasks_app import states
 from tasks_app.models import Run, RunAttempt, Task
 from tasks_app.services import cancelling, definitions, retrying
-from tasks_app.services.errors import EngineError
+from scheduler_project.errors import EngineError
 
 
 def _report(modeladmin, request, done: int, verb: str, errors: list[str]):

@@ -77,8 +77,8 @@ def inbox_consumers(instance_id: str) -> list[dict]:
     import redis
     from django.conf import settings
 
-    from instances_app import keys
-    from instances_app.redis_client import get_redis
+    from scheduler_project.redis_store import keys
+    from scheduler_project.redis_store.client import get_redis
 
     try:
         return get_redis().xinfo_consumers(keys.inbox(instance_id), settings.TP.scheduler.phase2.stream_group)
@@ -288,7 +288,7 @@ def redis_prefix(settings):
     settings.TP = settings.TP.model_copy(update={"scheduler": settings.TP.scheduler.model_copy(update={
         "phase2": p2.model_copy(update={"redis": p2.redis.model_copy(update={"key_prefix": unique})})})})
     yield unique
-    from instances_app.redis_client import get_redis
+    from scheduler_project.redis_store.client import get_redis
 
     client = get_redis()
     for name in list(client.scan_iter(match=f"{unique}:*", count=1000)):

@@ -14,7 +14,7 @@ from celery import bootsteps
 from celery.worker import state
 from django.conf import settings
 
-from scheduler_project import __version__
+from scheduler_project.version import __version__
 
 log = logging.getLogger(__name__)
 HEARTBEAT = "control.heartbeat"

@@ -20,7 +20,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from tasks_app.services.errors import Conflict, EngineError
+from scheduler_project.errors import Conflict, EngineError
 
 log = logging.getLogger(__name__)
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from scheduler_project.config import Config, load_config
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.client import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -164,9 +166,7 @@ def changed_keys(old: Config, new: Config) -> list[str]:
 
 
 def _generation_key() -> str:
-    from instances_app.redis_client import key
-
-    return key("config", "generation", settings.INSTANCE_ID)
+    return keys.config_generation(settings.INSTANCE_ID)
 
 
 def reload_config() -> dict:
@@ -181,8 +181,6 @@ def reload_config() -> dict:
     _apply(new)
     provisioned = provision_config_keys(new.settings.api.auth.api_keys)
     try:
-        from instances_app.redis_client import get_redis
-
         _seen_generation = str(get_redis().incr(_generation_key()))
         propagated = True
     except Exception as exc:  # noqa: BLE001  the other processes keep their values until the next reload
@@ -202,8 +200,6 @@ def remember_generation() -> None:
     """At start: the generation this process's freshly read files already include."""
     global _seen_generation
     try:
-        from instances_app.redis_client import get_redis
-
         _seen_generation = get_redis().get(_generation_key()) or ""
     except Exception:  # noqa: BLE001
         pass
@@ -217,8 +213,6 @@ def refresh_if_stale() -> None:
         return
     _next_check = now + REFRESH_SECONDS
     try:
-        from instances_app.redis_client import get_redis
-
         generation = get_redis().get(_generation_key())
     except Exception:  # noqa: BLE001  Redis away: keep the current values
         return

@@ -25,6 +25,7 @@ from scheduler_project.api.permissions import ADMIN, SYSTEM_READ
 from scheduler_project.api.schema import error_response
 from scheduler_project.api.viewsets import BaseAPIView
 from scheduler_project.config import ConfigError
+from scheduler_project.redis_store.client import get_redis
 
 CHECK_TIMEOUT_SECONDS = 2.0
 _STARTED = datetime.fromtimestamp(psutil.Process().create_time(), tz=timezone.utc)
@@ -103,8 +104,6 @@ def _check_broker():
 
 
 def _check_redis():
-    from instances_app.redis_client import get_redis
-
     get_redis().ping()
     return "ok", settings.TP.scheduler.phase2.redis.mode
 

@@ -24,6 +24,8 @@ import time
 from rest_framework.throttling import BaseThrottle
 
 from scheduler_project.api import live
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.client import get_redis
 from scheduler_project.api.principal import principal_of
 
 log = logging.getLogger(__name__)
@@ -60,15 +62,11 @@ _last_warning = 0.0
 
 
 def bucket_key(ident: str) -> str:
-    from instances_app.redis_client import key
-
-    return key("ratelimit", ident)
+    return keys.rate_limit_bucket(ident)
 
 
 def take(ident: str, limit: live.RateLimit) -> tuple[bool, float]:
     """(allowed, seconds to wait). One round trip."""
-    from instances_app.redis_client import get_redis
-
     client = get_redis()
     script = _scripts.get(id(client))
     if script is None:

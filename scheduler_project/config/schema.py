@@ -13,7 +13,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from workers_app.routing import MAX_WORKER_TAGS  # a worker consumes a queue per combination of its tags
+from scheduler_project.queues import MAX_WORKER_TAGS  # a worker consumes a queue per combination of its tags
 
 Role = Literal["Admin", "TaskRead", "TaskWrite", "WorkerRead", "WorkerWrite", "SystemRead"]
 TaskType = Literal["shell", "http"]

@@ -68,7 +68,7 @@ class PlatformCollector:
 
     # --- Redis
     def _from_redis(self):
-        from instances_app.redis_client import get_redis
+        from scheduler_project.redis_store.client import get_redis
         from scheduler_project.metrics import streams
 
         pipe = get_redis().pipeline(transaction=False)

@@ -23,6 +23,8 @@ import time
 from functools import lru_cache
 
 from scheduler_project.metrics.definitions import METRICS, Metric
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.client import get_redis
 
 log = logging.getLogger("taskplane.metrics")
 
@@ -36,9 +38,7 @@ _down_until = 0.0
 
 
 def metric_key(name: str) -> str:
-    from instances_app.redis_client import key
-
-    return key("metrics", name)
+    return keys.metric(name)
 
 
 def label_field(metric: Metric, labels: dict | None) -> str:
@@ -103,15 +103,13 @@ def _client():
     shared client."""
     from django.conf import settings
 
-    from instances_app.redis_client import get_redis
-
     p2 = settings.TP.scheduler.phase2.redis
     if p2.mode == "cluster":
         return get_redis()
     return _single(p2.url or settings.CONFIG.redis_url)
 
 
-@lru_cache(maxsize=4)  # per URL, like instances_app.redis_client: a changed configuration gets its own
+@lru_cache(maxsize=4)  # per URL, like scheduler_project.redis_store.client: a changed configuration gets its own
 def _single(url: str):
     import redis
     from redis.backoff import NoBackoff

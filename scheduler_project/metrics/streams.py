@@ -12,7 +12,7 @@ import json
 
 from django.conf import settings
 
-from instances_app.redis_client import get_redis, key
+from scheduler_project.redis_store.client import get_redis, key
 
 MAX_KEYS = 1000
 SCAN_COUNT = 500

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from scheduler_project.config.schema import NAME_RE as TAG_RE
-from workers_app.routing import MAX_WORKER_TAGS
+from scheduler_project.queues import MAX_WORKER_TAGS
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 

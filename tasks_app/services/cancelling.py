@@ -6,7 +6,7 @@ from django.utils import timezone
 from tasks_app import states
 from tasks_app.models import Run
 from tasks_app.services import dispatch, live
-from tasks_app.services.errors import Conflict
+from scheduler_project.errors import Conflict
 from tasks_app.services.stopping import forget_queued, node_of, stop_execution
 
 NOT_YET_RUNNING = (states.PENDING, states.QUEUED, states.RETRYING)

@@ -2,7 +2,7 @@
 
 from tasks_app.models import Run, Task
 from tasks_app.services import dispatch
-from tasks_app.services.errors import EngineError
+from scheduler_project.errors import EngineError
 
 
 def trigger(task: Task, *, params: dict | None = None, by: str = "", trigger: str = Run.Trigger.MANUAL) -> Run:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from tasks_app import states
 from tasks_app.models import OutboxEntry, Run, Task
 from tasks_app.services import live
-from workers_app.routing import execution_queue
+from scheduler_project.queues import execution_queue
 
 log = logging.getLogger(__name__)
 EXECUTE = "workers.execute"
@@ -26,7 +26,7 @@ EXECUTE = "workers.execute"
 def route(task: Task) -> str:
     if task.queue:
         return task.queue
-    # Every tag is required: the queue names the whole set (workers_app.routing).
+    # Every tag is required: the queue names the whole set (scheduler_project.queues).
     return execution_queue(settings.TP.message_queue.task_queue, task.type, task.tags)
 
 

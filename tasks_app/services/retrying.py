@@ -6,7 +6,7 @@ from django.utils import timezone
 from tasks_app import states
 from tasks_app.models import Run
 from tasks_app.services import dispatch
-from tasks_app.services.errors import Conflict
+from scheduler_project.errors import Conflict
 
 CLEARED = {
     "worker": "", "started_at": None, "next_attempt_at": None, "exit_code": None, "http_status": None,

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from instances_app import keys
-from instances_app.redis_client import get_redis
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.client import get_redis
 from scheduler_project.api.permissions import TASK_READ, TASK_WRITE
 from tests.api.resource_suite import Endpoint, ResourceSuite, assert_error
 

@@ -3,7 +3,7 @@ import secrets
 
 import pytest
 
-from instances_app.redis_client import get_redis, key
+from scheduler_project.redis_store.client import get_redis, key
 from scheduler_project.api.permissions import SYSTEM_READ
 from tests.api.resource_suite import Endpoint, ResourceSuite
 

@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 
 from accounts_app.models import APIKey
-from instances_app.redis_client import get_redis
+from scheduler_project.redis_store.client import get_redis
 from scheduler_project.api import live
 from tests.api.resource_suite import assert_error
 

@@ -17,8 +17,8 @@ def test_messages_left_in_a_dead_instances_inbox_are_handled_by_a_live_one(platf
     platform.start("control", instance="b")
     platform.start("dispatcher", instance="b")  # its sweeps adopt inboxes
     wait_for(lambda: presence.is_live("b"), 30, "instance b's presence")
-    from instances_app import keys
-    from instances_app.redis_client import get_redis
+    from scheduler_project.redis_store import keys
+    from scheduler_project.redis_store.client import get_redis
 
     group = platform.config.settings.scheduler.phase2.stream_group
     [reader] = wait_for(lambda: inbox_consumers("a"), 30, "instance a's inbox reader")

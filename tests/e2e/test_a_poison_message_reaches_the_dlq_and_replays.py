@@ -5,8 +5,9 @@ history, and a replay through the API puts it back into the inbox, where it is d
 import pytest
 
 from accounts_app.services import create_api_key
-from instances_app import deadletters, inbox, keys
-from instances_app.redis_client import get_redis
+from instances_app import deadletters, inbox
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.client import get_redis
 from tests.conftest import inbox_consumers, wait_for
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ import pytest
 from instances_app import diagnostics
 from scheduler_project.celery import app
 from tests.conftest import wait_for
-from workers_app.routing import execution_queue
+from scheduler_project.queues import execution_queue
 
 pytestmark = pytest.mark.e2e
 

@@ -2,8 +2,9 @@ import time
 
 from django.core.management import call_command
 
-from instances_app import deadletters, inbox, keys, presence, sweeper
-from instances_app.redis_client import get_redis
+from instances_app import deadletters, inbox, presence, sweeper
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.client import get_redis
 from tests.conftest import phase2_settings
 
 

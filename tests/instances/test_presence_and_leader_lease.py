@@ -1,8 +1,9 @@
 import json
 
-from instances_app import keys, presence
+from instances_app import presence
+from scheduler_project.redis_store import keys
 from instances_app.lease import Lease, current_leader, request_stepdown
-from instances_app.redis_client import get_redis
+from scheduler_project.redis_store.client import get_redis
 
 
 def test_presence_is_a_key_with_the_owner_ttl(redis_prefix, settings):

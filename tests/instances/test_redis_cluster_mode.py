@@ -7,9 +7,10 @@ import subprocess
 import pytest
 import redis
 
-from instances_app import deadletters, inbox, keys, presence, sweeper
+from instances_app import deadletters, inbox, presence, sweeper
+from scheduler_project.redis_store import keys
 from instances_app.lease import Lease
-from instances_app.redis_client import get_redis
+from scheduler_project.redis_store.client import get_redis
 from scheduler_project import embedded
 from scheduler_project.supervisor import _die_with_parent
 from tests.conftest import phase2_settings, wait_for
@@ -87,10 +88,10 @@ def test_node_snapshots_are_stored_and_read_across_slots(cluster_mode):
     from workers_app.services import snapshots
 
     ids = [f"node-{n}" for n in range(6)]  # their snapshot keys fall in several hash slots
-    assert len({get_redis().keyslot(snapshots.snapshot_key(i)) for i in ids}) > 1
+    assert len({get_redis().keyslot(keys.node_snapshot(i)) for i in ids}) > 1
     for node_id in ids:
         snapshots.store({"worker_id": node_id, "node": f"worker@{node_id}", "concurrency": 1, "running": [],
                          "queues": ["tasks.shell"], "consuming": ["tasks.shell"], "at": timezone.now().isoformat()})
-    get_redis().delete(snapshots.snapshot_key("node-5"))  # its TTL ran out
+    get_redis().delete(keys.node_snapshot("node-5"))  # its TTL ran out
     beats, expired = snapshots.read_all()
     assert sorted(b["worker_id"] for b in beats) == ids[:5] and expired == ["node-5"]

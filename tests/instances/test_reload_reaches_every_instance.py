@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from instances_app import inbox, presence
-from instances_app.redis_client import get_redis, key
+from scheduler_project.redis_store.client import get_redis, key
 
 pytestmark = pytest.mark.django_db
 

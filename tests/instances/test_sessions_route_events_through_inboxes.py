@@ -1,7 +1,8 @@
 import json
 
-from instances_app import keys, sessions
-from instances_app.redis_client import get_redis
+from instances_app import sessions
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.client import get_redis
 
 
 def test_an_event_reaches_the_inbox_of_each_instance_with_an_interested_session(redis_prefix):

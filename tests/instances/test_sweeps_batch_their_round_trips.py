@@ -8,8 +8,9 @@ from collections import Counter
 import pytest
 import redis
 
-from instances_app import deadletters, inbox, keys, ops, presence, sweeper
-from instances_app.redis_client import get_redis
+from instances_app import deadletters, inbox, presence, sweeper
+from scheduler_project.redis_store import keys, accounting as ops
+from scheduler_project.redis_store.client import get_redis
 from scheduler_project.metrics import counters
 from tests.conftest import counting_round_trips, phase2_settings
 from tests.instances.test_redis_cluster_mode import cluster, cluster_mode  # noqa: F401  fixtures

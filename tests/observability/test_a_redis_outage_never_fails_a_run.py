@@ -6,7 +6,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from instances_app import ops
+from scheduler_project.redis_store import accounting as ops
 from scheduler_project.metrics import counters
 from tasks_app.models import Run, Task
 from tasks_app.services import events

@@ -3,7 +3,7 @@ Redis: describe() names the families; only a scrape computes them."""
 
 from prometheus_client import CollectorRegistry
 
-import instances_app.redis_client
+import scheduler_project.redis_store.client
 from scheduler_project.metrics.collector import PlatformCollector
 from scheduler_project.metrics.views import scrape_time_collectors
 from workers_app.metrics import RegistryCollector
@@ -11,7 +11,7 @@ from workers_app.metrics import RegistryCollector
 
 def test_registration_touches_no_database_and_no_redis(monkeypatch):
     # No db fixture: pytest-django fails any query. Redis: any use fails.
-    monkeypatch.setattr(instances_app.redis_client, "get_redis", lambda: (_ for _ in ()).throw(AssertionError("redis")))
+    monkeypatch.setattr(scheduler_project.redis_store.client, "get_redis", lambda: (_ for _ in ()).throw(AssertionError("redis")))
     registry = CollectorRegistry()
     for collector in scrape_time_collectors():
         registry.register(collector)

@@ -1,7 +1,7 @@
 """The Redis op accounting (instances_app.ops) writes a whole flush, every count and latency
 sample of every op, in one round trip, and the scrape shows the same numbers as one write each."""
 
-from instances_app import ops
+from scheduler_project.redis_store import accounting as ops
 from scheduler_project.metrics import counters
 from tests.conftest import counting_round_trips
 from tests.observability.conftest import scrape_platform

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from instances_app.redis_client import get_redis, key
+from scheduler_project.redis_store.client import get_redis, key
 from tasks_app.models import Run, Task
 from tests.observability.conftest import samples, scrape_platform
 from workers_app.models import Worker

@@ -5,11 +5,13 @@ import datetime as dt
 import json
 
 import pytest
+
+from scheduler_project.redis_store import keys
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from instances_app.redis_client import get_redis
+from scheduler_project.redis_store.client import get_redis
 from workers_app.models import Worker
 from workers_app.services import InvalidHeartbeat, flush_snapshots, snapshots, store_snapshot
 
@@ -51,10 +53,10 @@ def test_the_flush_writes_every_node_in_a_few_queries(db, prefix):
 def test_a_node_silent_past_remove_stale_after_seconds_leaves_the_set(db, prefix):
     store_snapshot(beat("gone"))
     flush_snapshots()
-    get_redis().delete(snapshots.snapshot_key("gone"))  # its TTL ran out
+    get_redis().delete(keys.node_snapshot("gone"))  # its TTL ran out
     Worker.objects.update(last_heartbeat=timezone.now() - dt.timedelta(days=1))
     flush_snapshots()
-    assert get_redis().smembers(snapshots.all_key()) == set()
+    assert get_redis().smembers(keys.nodes_all()) == set()
     assert Worker.objects.filter(worker_id="gone").exists()  # the registry keeps its history
 
 

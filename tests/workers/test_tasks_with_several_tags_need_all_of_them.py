@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from tasks_app.models import Task
 from tasks_app.services.dispatch import route
-from workers_app.routing import execution_queues
+from scheduler_project.queues import execution_queues
 
 
 def worker_queues(tags):

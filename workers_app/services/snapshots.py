@@ -14,37 +14,30 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
-from instances_app.ops import redis_op, redis_pipeline
-from instances_app.redis_client import get_redis, key
+from scheduler_project.redis_store.accounting import redis_op, redis_pipeline
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.client import get_redis
 from workers_app.services.registry import InvalidHeartbeat, apply_heartbeats, parse_heartbeat
 
 log = logging.getLogger(__name__)
 
 
-def all_key() -> str:
-    return key("v1", "nodes", "all")
-
-
-def snapshot_key(node_id: str) -> str:
-    return key("v1", "nodes", "snapshot", node_id)
-
-
 def store(beat: dict) -> None:
     parse_heartbeat(beat)  # refuse a malformed beat here, naming the problem
     ttl = settings.TP.scheduler.phase2.node_snapshot.presence_ttl_seconds
-    redis_pipeline(get_redis(), [("set", (snapshot_key(beat["worker_id"]), json.dumps(beat)), {"ex": ttl}),
-                                 ("sadd", (all_key(), beat["worker_id"]), {})])
+    redis_pipeline(get_redis(), [("set", (keys.node_snapshot(beat["worker_id"]), json.dumps(beat)), {"ex": ttl}),
+                                 ("sadd", (keys.nodes_all(), beat["worker_id"]), {})])
 
 
 def read_all() -> tuple[list[dict], list[str]]:
     """The live snapshots, and the ids in the set whose snapshot has expired."""
     redis = get_redis()
-    ids = sorted(redis_op("smembers", redis.smembers, all_key()))
+    ids = sorted(redis_op("smembers", redis.smembers, keys.nodes_all()))
     if not ids:
         return [], []
     # GETs in one pipeline, not an MGET: the snapshot keys have no common hash tag, and a Redis
     # Cluster refuses a multi-key command across slots (its pipeline splits them by node).
-    raw = redis_pipeline(redis, [("get", (snapshot_key(i),), {}) for i in ids])
+    raw = redis_pipeline(redis, [("get", (keys.node_snapshot(i),), {}) for i in ids])
     beats, expired = [], []
     for node_id, value in zip(ids, raw):
         if value is None:
@@ -69,7 +62,7 @@ def flush(now=None) -> int:
         worker_id__in=expired, last_heartbeat__lt=now - timezone.timedelta(seconds=stale_after)
     ).values_list("worker_id", flat=True)
     if stale:
-        redis_op("srem", get_redis().srem, all_key(), *stale)
+        redis_op("srem", get_redis().srem, keys.nodes_all(), *stale)
     return len(applied)
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from ops_app.services.maintenance import MaintenanceError, reindex
+from scheduler_project.maintenance import MaintenanceError, reindex
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from ops_app.services.maintenance import MaintenanceError, vacuum
+from scheduler_project.maintenance import MaintenanceError, vacuum
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Every Redis operation of the multi-instance layer goes through `redis_op`, which counts it
+"""Every Redis operation of the platform's state store goes through `redis_op`, which counts it
 (scheduler_phase2_redis_op_total{op,result}) and times it (scheduler_redis_op_duration_seconds{op}).
 
 Counting each operation with a Redis write of its own would double the traffic it measures, so
@@ -9,6 +9,8 @@ at most every FLUSH_SECONDS, with up to SAMPLES_PER_FLUSH latency samples per op
 import threading
 import time
 from collections import Counter, defaultdict
+
+from scheduler_project.metrics import counters  # never raises into the caller
 
 FLUSH_SECONDS = 5.0
 SAMPLES_PER_FLUSH = 50
@@ -74,8 +76,6 @@ def _record(op: str, result: str, seconds: float) -> None:
 
 
 def flush(counts: dict, samples: dict) -> None:
-    from scheduler_project.metrics import counters  # never raises into the caller
-
     # One write for the whole flush: hundreds of samples, one round trip.
     counters.record(
         increments=[("scheduler_phase2_redis_op_total", {"op": op, "result": result}, n)

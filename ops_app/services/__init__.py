@@ -1,1 +1,0 @@
-"""The logic of the operators' commands (management/commands/ only parse and print)."""
