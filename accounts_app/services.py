@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -148,6 +151,33 @@ def provision_config_keys(keys: dict[str, list[str]]) -> ProvisionReport:
     if report.changed:
         log.info("API_KEYS provisioned: %s", report.as_dict())
     return report
+
+
+_provisioned = False
+_next_try = 0.0
+_provision_lock = threading.Lock()
+PROVISION_RETRY_SECONDS = 10.0
+
+
+def ensure_config_keys() -> bool:
+    """Provision the configured keys once per api process (at start, wsgi); cheap no-op once done.
+    If the database is not reachable (or migrated) yet, the next request that sends an API key
+    tries again, at most every PROVISION_RETRY_SECONDS: a start before the database is up
+    still provisions."""
+    global _provisioned, _next_try
+    if _provisioned or time.monotonic() < _next_try:
+        return _provisioned
+    with _provision_lock:
+        if _provisioned:
+            return True
+        try:
+            provision_config_keys(settings.TP.api.auth.api_keys)
+        except Exception as exc:  # noqa: BLE001  the database may not be up (or migrated) yet
+            _next_try = time.monotonic() + PROVISION_RETRY_SECONDS
+            log.error("could not provision API_KEYS yet (retrying on use): %s", exc)
+            return False
+        _provisioned = True
+        return True
 
 
 def _create_config_key(prefix: str, clear: str, roles: list[str], report: ProvisionReport) -> None:

@@ -76,7 +76,7 @@ def api_session():
 
     from accounts_app.models import APIKey
     from accounts_app.services import create_api_key
-    from scheduler_project.api import live
+    from scheduler_project import live_config as live
 
     key, clear = create_api_key(f"bench-b6-{secrets.token_hex(3)}", ["Admin"])
     with ExitStack() as stack:

@@ -37,7 +37,7 @@ def _check_key(request) -> tuple[Access, str]:
     # The REST API's own key check (hash, prefix, revocation, expiry, provisioned API_KEYS).
     from rest_framework.exceptions import AuthenticationFailed
 
-    from scheduler_project.api.authentication import APIKeyAuthentication
+    from accounts_app.authentication import APIKeyAuthentication
 
     try:
         user, _ = APIKeyAuthentication().authenticate(request)

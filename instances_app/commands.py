@@ -49,8 +49,8 @@ def stepdown(instance_id: str) -> None:
 @command("reload_config")
 def reload_config(instance_id: str) -> None:
     """Re-read the configuration here and, through its generation counter, in every api
-    process of the instance (scheduler_project.api.live)."""
-    from scheduler_project.api.live import reload_config as reload
+    process of the instance (scheduler_project.live_config)."""
+    from scheduler_project.live_config import reload_config as reload
 
     report = reload()
     log.info("instance %s reloaded its configuration: applied %s; restart required for %s", instance_id,

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
-from scheduler_project.api.live import cors_of
+from scheduler_project.live_config import cors_of
 
 
 @register(Tags.security)

@@ -3,7 +3,7 @@ config reload made by another process."""
 
 from __future__ import annotations
 
-from scheduler_project.api import live
+from scheduler_project import live_config
 from scheduler_project.api.errors import error_response
 
 
@@ -27,7 +27,7 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             return error_response(400, "invalid Content-Length header", "bad_request")
         if length:
-            limits = live.current()
+            limits = live_config.current()
             content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
             if length > limits.max_request_bytes:
                 return error_response(
@@ -42,12 +42,12 @@ class RequestSizeLimitMiddleware:
 
 class LiveConfigMiddleware:
     """At most one Redis GET every few seconds per process: has another api process of this
-    instance reloaded the configuration? (scheduler_project.api.live)"""
+    instance reloaded the configuration? (scheduler_project.live_config)"""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if request.path.startswith("/api/"):
-            live.refresh_if_stale()
+            live_config.refresh_if_stale()
         return self.get_response(request)

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from django.conf import settings
 
+from scheduler_project import hooks
+
 ANONYMOUS = "anonymous"
 
 
@@ -70,14 +72,12 @@ def principal_of(request) -> Principal:
     cached = getattr(request, "_taskplane_principal", None)
     if cached is not None:
         return cached
-    from accounts_app.services import user_roles
-
     user = getattr(request, "user", None)
     key_user = getattr(user, "api_key", None)
     if key_user is not None:
         principal = Principal(f"key:{user.api_key.name}", frozenset(user.roles), "key", f"key:{user.api_key.prefix}")
     elif user is not None and user.is_authenticated:
-        principal = Principal(f"user:{user.get_username()}", user_roles(user), "user", f"user:{user.pk}")
+        principal = Principal(f"user:{user.get_username()}", hooks.user_roles(user), "user", f"user:{user.pk}")
     else:
         roles = frozenset() if auth_enabled() else frozenset({"Admin"})
         principal = Principal(ANONYMOUS, roles, "anonymous", f"ip:{client_address(request)}")

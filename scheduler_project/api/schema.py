@@ -42,7 +42,7 @@ def error_response(code: int) -> OpenApiResponse:
 
 
 class APIKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "scheduler_project.api.authentication.APIKeyAuthentication"
+    target_class = "accounts_app.authentication.APIKeyAuthentication"
     name = "apiKeyAuth"
 
     def get_security_definition(self, auto_schema):

@@ -20,7 +20,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from scheduler_project.api import live, startup
+from scheduler_project import live_config
+from scheduler_project.api import startup
 from scheduler_project.api.permissions import ADMIN, SYSTEM_READ
 from scheduler_project.api.schema import error_response
 from scheduler_project.api.viewsets import BaseAPIView
@@ -213,7 +214,7 @@ class ReloadConfigView(BaseAPIView):
                    summary="Re-read the configuration; apply the keys that can change live")
     def post(self, request):
         try:
-            report = live.reload_config()
+            report = live_config.reload_config()
         except ConfigError as exc:
             fields = {}
             for problem in exc.problems:

@@ -10,7 +10,7 @@ burst_size >= max_requests_per_minute = N, request N+1 of a burst is refused.
 
 The refill and the take are one Lua script (atomic in Redis, on Redis's own clock, so
 processes on different hosts agree); state is a hash {tokens, ts} that expires once it would
-be full again. Which section's values apply: scheduler_project.api.live.rate_limit_of().
+be full again. Which section's values apply: scheduler_project.live_config.rate_limit_of().
 If Redis cannot be reached the request is let through (logged, at most once a minute): rate
 limiting must not take the API down with it.
 """
@@ -23,7 +23,7 @@ import time
 
 from rest_framework.throttling import BaseThrottle
 
-from scheduler_project.api import live
+from scheduler_project import live_config
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
 from scheduler_project.api.principal import principal_of
@@ -65,7 +65,7 @@ def bucket_key(ident: str) -> str:
     return keys.rate_limit_bucket(ident)
 
 
-def take(ident: str, limit: live.RateLimit) -> tuple[bool, float]:
+def take(ident: str, limit: live_config.RateLimit) -> tuple[bool, float]:
     """(allowed, seconds to wait). One round trip."""
     client = get_redis()
     script = _scripts.get(id(client))
@@ -82,7 +82,7 @@ class RedisTokenBucketThrottle(BaseThrottle):
 
     def allow_request(self, request, view):
         global _last_warning
-        limit = live.current().rate_limit
+        limit = live_config.current().rate_limit
         if not limit.enabled:
             return True
         try:

@@ -21,7 +21,7 @@ from rest_framework import exceptions, mixins, viewsets
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.views import APIView
 
-from audit_app import services as audit
+from scheduler_project import hooks
 from scheduler_project.api.principal import Principal, principal_of
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class TaskplaneViewMixin:
         if not lookup or lookup not in self.kwargs or not hasattr(self, "get_object"):
             return None
         try:
-            return audit.snapshot(self.get_object())
+            return hooks.audit_snapshot(self.get_object())
         except Exception:  # noqa: BLE001  a 404 or a refusal: the action itself will say so
             return None
 
@@ -101,7 +101,7 @@ class TaskplaneViewMixin:
         if not principal.authenticated and principal.roles == frozenset():
             return  # never authenticated (401): nobody to record
         data = getattr(response, "data", None)
-        audit.record(
+        hooks.audit_record(
             principal=principal.name, action=self.audit_action(), source="api",
             object_type=self.audit_type, object_id=self.audit_object_id(response),
             before=self._audit_before, after=data if isinstance(data, (dict, list)) else None,

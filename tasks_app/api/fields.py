@@ -41,7 +41,6 @@ SCHEDULE = {
          "properties": {"at": {"type": "string", "format": "date-time"}}},
     ],
 }
-OBJECT = {"type": "object", "additionalProperties": True}
 
 
 @extend_schema_field({"anyOf": [SHELL_SPEC, HTTP_SPEC], "description": "what to run; its keys depend on type"})
@@ -51,20 +50,4 @@ class SpecField(serializers.JSONField):
 
 @extend_schema_field(SCHEDULE)
 class ScheduleField(serializers.JSONField):
-    pass
-
-
-@extend_schema_field(OBJECT)
-class ObjectField(serializers.JSONField):
-    """A JSON object (params, response headers); anything else is refused here."""
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("must be an object")
-        return value
-
-
-@extend_schema_field({"type": "array", "items": {"type": "string"}})
-class StringListField(serializers.JSONField):
     pass

@@ -8,7 +8,8 @@ from rest_framework.test import APIClient
 
 from accounts_app.models import APIKey
 from accounts_app.services import create_api_key
-from scheduler_project.api import live, startup
+from scheduler_project import live_config as live
+from accounts_app import services as accounts
 from tasks_app import states
 from tasks_app.models import Run, Task
 from tests.api.resource_suite import ROLES
@@ -19,7 +20,7 @@ from workers_app.models import Worker
 def _start_up_state():
     """Each test starts from the start-up configuration (reload-config tests change it)."""
     live.reset()
-    startup._provisioned = True  # unit tests provision explicitly
+    accounts._provisioned = True  # unit tests provision explicitly
     yield
     live.reset()
 

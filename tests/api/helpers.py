@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from scheduler_project.api import live
+from scheduler_project import live_config as live
 
 
 def set_live(**changes) -> live.LiveValues:

@@ -2,6 +2,7 @@
 
 from rest_framework.test import APIClient
 
+from accounts_app import services as accounts
 from accounts_app.models import APIKey
 from accounts_app.services import PROVISIONING, provision_config_keys, revoke
 from scheduler_project.api import startup
@@ -48,8 +49,8 @@ def test_start_up_provisions_from_settings(db, settings):
     tp = settings.TP.model_copy(deep=True)
     tp.api.auth.api_keys = {"from-env-key-123456": ["SystemRead"]}
     settings.TP = tp
-    startup._provisioned = False
-    startup._next_try = 0.0
+    accounts._provisioned = False
+    accounts._next_try = 0.0
     startup.on_api_start()
     assert APIKey.objects.filter(source="config", roles=["SystemRead"]).exists()
     assert _client("from-env-key-123456").get("/api/system/info").status_code == 200

@@ -1,6 +1,6 @@
 """CORS from [api] cors_* and [api.security] cors_*: either enables it, origins are merged."""
 
-from scheduler_project.api.live import Cors, cors_of
+from scheduler_project.live_config import Cors, cors_of
 from tests.api.helpers import set_live
 
 

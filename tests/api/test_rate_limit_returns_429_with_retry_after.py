@@ -4,7 +4,7 @@ buckets are per key, per user or per address, and live in Redis (shared by every
 from django.contrib.auth import get_user_model
 
 from scheduler_project.api import throttling
-from scheduler_project.api.live import RateLimit
+from scheduler_project.live_config import RateLimit
 from tests.api.helpers import rate_limit
 from tests.api.resource_suite import assert_error
 
@@ -57,7 +57,7 @@ def test_the_bucket_refills_at_the_configured_rate(db):
 
 
 def test_precedence_of_the_two_sections(settings):
-    from scheduler_project.api.live import rate_limit_of
+    from scheduler_project.live_config import rate_limit_of
 
     tp = settings.TP.model_copy(deep=True)
     tp.api.rate_limiting.enabled, tp.api.security.rate_limiting_enabled = False, False

@@ -19,7 +19,7 @@ def test_a_json_body_over_max_json_payload_size_is_413(admin_client):
 
 
 def test_the_limits_come_from_the_configuration(settings):
-    from scheduler_project.api import live
+    from scheduler_project import live_config as live
 
     values = live.values_of(settings.CONFIG)
     assert values.max_request_bytes == settings.TP.api.security.max_request_size_mb * 1024 * 1024

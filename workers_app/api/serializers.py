@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from tasks_app.api.fields import StringListField
+from scheduler_project.api.fields import StringListField
 from workers_app.models import Worker
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from scheduler_project import hooks
 from scheduler_project.config import Config, load_config
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
@@ -174,12 +175,10 @@ def reload_config() -> dict:
     instance's other api processes. Raises ConfigError on a bad file (nothing applied).
     Reports key paths only, never values: some are secrets."""
     global _seen_generation
-    from accounts_app.services import provision_config_keys
-
     new = load_config()
     changed = changed_keys(settings.CONFIG, new)
     _apply(new)
-    provisioned = provision_config_keys(new.settings.api.auth.api_keys)
+    provisioned = hooks.provision_config_keys(new.settings.api.auth.api_keys)
     try:
         _seen_generation = str(get_redis().incr(_generation_key()))
         propagated = True
@@ -191,7 +190,7 @@ def reload_config() -> dict:
         "applied": [k for k in changed if k in LIVE_KEYS],
         "restart_required": [k for k in changed if k not in LIVE_KEYS],
         "live_keys": list(LIVE_KEYS),
-        "api_keys": provisioned.as_dict(),
+        "api_keys": provisioned,
         "propagated": propagated,
     }
 

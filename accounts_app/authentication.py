@@ -41,9 +41,7 @@ class APIKeyAuthentication(BaseAuthentication):
         clear = request.META.get(settings.API_KEY_CUSTOM_HEADER)
         if clear is None:
             return None
-        from scheduler_project.api import startup
-
-        startup.ensure_config_keys()  # a start-up that could not reach the database retries here
+        keys.ensure_config_keys()  # a start-up that could not reach the database retries here
         api_key = keys.find_key(clear.strip())
         if api_key is None:
             raise exceptions.AuthenticationFailed("invalid API key", code="invalid_api_key")
