@@ -7,7 +7,7 @@ from django.core.exceptions import ObjectDoesNotExist
 
 from instances_app import inbox, presence
 from scheduler_project.redis_store import keys
-from scheduler_project.redis_store.accounting import redis_op
+from scheduler_project.redis_store.accounting import redis_op, redis_pipeline
 from scheduler_project.redis_store.client import get_redis
 
 
@@ -29,6 +29,13 @@ def _letter(instance_id: str, entry_id: str, fields: dict) -> dict:
 
 def depth(instance_id: str) -> int:
     return redis_op("xlen", get_redis().xlen, keys.dlq(instance_id))
+
+
+def depths() -> dict[str, int]:
+    """The DLQ depth of every known instance, in one round trip."""
+    instance_ids = presence.known_instances()
+    counts = redis_pipeline(get_redis(), [("xlen", (keys.dlq(i),), {}) for i in instance_ids]) if instance_ids else []
+    return dict(zip(instance_ids, (int(c) for c in counts)))
 
 
 def list_letters(instance_id: str | None = None, count: int = 100) -> list[dict]:

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 import redis
 from django.conf import settings
 
+from instances_app.presence import known_instances
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.accounting import redis_op, redis_pipeline
 from scheduler_project.redis_store.client import get_redis
@@ -126,6 +127,11 @@ def pending_count(instance_id: str) -> int:
     except redis.ResponseError:  # no stream or group yet
         return 0
     return int(summary.get("pending", 0)) if isinstance(summary, dict) else 0
+
+
+def pending_counts() -> dict[str, int]:
+    """pending_count of every known instance's inbox (the live ones and those still to adopt)."""
+    return {instance_id: pending_count(instance_id) for instance_id in known_instances()}
 
 
 class InboxReader:

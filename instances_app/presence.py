@@ -11,8 +11,9 @@ from datetime import datetime, timezone
 
 from django.conf import settings
 
+from instances_app.lease import current_leader
 from scheduler_project.redis_store import keys
-from scheduler_project.redis_store.accounting import redis_op
+from scheduler_project.redis_store.accounting import redis_op, redis_pipeline
 from scheduler_project.redis_store.client import get_redis
 from scheduler_project.version import __version__
 from scheduler_project.metrics import counters
@@ -40,8 +41,6 @@ def live_roles(instance_id: str) -> list[str]:
 
 
 def announce(instance_id: str | None = None, inbox_pending: int | None = None) -> dict:
-    from instances_app.lease import current_leader
-
     instance_id = instance_id or settings.INSTANCE_ID
     mark_role("control", instance_id)
     leader = current_leader()
@@ -67,18 +66,64 @@ def withdraw(instance_id: str | None = None) -> None:
     redis_op("delete", get_redis().delete, keys.presence(instance_id or settings.INSTANCE_ID))
 
 
+MAX_INSTANCES = 1000
+
+
+def _int_or_none(value):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def _text_or_none(value):
+    return None if value in (None, "") else str(value)
+
+
+def _normalise(instance_id: str, record, leader_id: str | None) -> dict:
+    """One presence record, read leniently: a record from an older or newer version (a missing
+    field, a wrong type, unreadable JSON) still lists the instance with what could be read."""
+    record = record if isinstance(record, dict) else {}
+    roles = record.get("roles")
+    if isinstance(roles, str):
+        roles = [r for r in roles.split(",") if r]
+    return {
+        "instance_id": instance_id,
+        "roles": [str(r) for r in roles] if isinstance(roles, list) else [],
+        "leader": instance_id == leader_id,
+        "started_at": _text_or_none(record.get("started_at")),
+        "version": str(record.get("version") or ""),
+        "host": str(record.get("host") or ""),
+        "pid": _int_or_none(record.get("pid")),
+        "inbox_pending": _int_or_none(record.get("inbox_pending")),
+        "seen_at": _text_or_none(record.get("at")),
+    }
+
+
 def live_instances() -> list[dict]:
+    """The one reader of "live instances": one per presence key that exists (found with SCAN,
+    never KEYS; the id is the key's), its record read leniently, in one pipelined round trip.
+    `leader` has one definition: the instance holding the leader lease now, not what a
+    presence record said when it was written."""
     redis = get_redis()
+    head = keys.presence("")
     names = sorted(redis_op("scan", lambda: list(redis.scan_iter(match=keys.presence_pattern(), count=500))))
-    records = []
-    for name in names:
-        raw = redis_op("get", redis.get, name)
-        if raw:
-            try:
-                records.append(json.loads(raw))
-            except ValueError:
-                log.error("unreadable presence record %s", name)
-    return records
+    names = names[:MAX_INSTANCES]
+    # GETs in a pipeline, not an MGET: in a cluster the presence keys live in different slots.
+    raws = redis_pipeline(redis, [("get", (name,), {}) for name in names]) if names else []
+    leader_id = (current_leader() or {}).get("instance_id")
+    found = []
+    for name, raw in zip(names, raws):
+        if raw is None:
+            continue  # expired between the SCAN and the GET
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            log.error("unreadable presence record %s", name)
+            record = {}
+        found.append(_normalise(name[len(head):], record, leader_id))
+    return found
 
 
 def is_live(instance_id: str) -> bool:

@@ -40,8 +40,24 @@ KINDS = ("interval", "crontab", "solar", "clocked")
 CHUNK = 1000
 
 
+LEGACY_FIRE_TASK = "control.fire_schedule"  # rows written before they named FIRE_TASK: (task id)
+
+
+def _one_task(args) -> int:
+    return args[0][0] if isinstance(args[0], list) else args[0]
+
+
+def _fires_one_task(task: str, args, kwargs) -> bool:
+    """A Taskplane schedule's row: FIRE_TASK([task id]) (or an older row's LEGACY_FIRE_TASK(task id))."""
+    if kwargs or len(args) != 1:
+        return False
+    if task == FIRE_TASK:
+        return isinstance(args[0], list) and len(args[0]) == 1 and type(args[0][0]) is int
+    return task == LEGACY_FIRE_TASK and type(args[0]) is int
+
+
 class Entry:
-    """One enabled PeriodicTask. A Taskplane schedule (control.fire_schedule(task id)) keeps
+    """One enabled PeriodicTask. A Taskplane schedule (control.fire_schedules([task id])) keeps
     only its task id and queue: it is fired in batches. Any other row keeps what apply_async
     needs, as stock's ModelEntry builds it."""
 
@@ -56,8 +72,8 @@ class Entry:
             self.last_run_at -= timedelta(days=365 * 30)  # as stock: the first fire is at start_time
         args, kwargs = json.loads(row.args or "[]"), json.loads(row.kwargs or "{}")
         self.queue, self.fire_task_id = row.queue, None
-        if row.task == FIRE_TASK and len(args) == 1 and isinstance(args[0], int) and not kwargs:
-            self.fire_task_id, self.args, self.kwargs, self.options = args[0], None, None, None
+        if _fires_one_task(row.task, args, kwargs):
+            self.fire_task_id, self.args, self.kwargs, self.options = _one_task(args), None, None, None
             return
         self.args, self.kwargs = args, kwargs
         self.options = {k: getattr(row, k) for k in ("queue", "exchange", "routing_key", "priority")

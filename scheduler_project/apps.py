@@ -8,7 +8,9 @@ class SchedulerProjectConfig(AppConfig):
     verbose_name = "Taskplane"
 
     def ready(self):
-        from scheduler_project import celery, checks  # noqa: F401  the Celery app (see __init__); system checks
+        from scheduler_project import celery, checks, lifecycle_log  # noqa: F401  the Celery app (see __init__); system checks
+
+        lifecycle_log.connect_celery_signals()  # "Redis connected" from the dispatcher and control roles
 
         if not apps.is_installed("rest_framework"):
             return  # the worker role's lean app list (settings.WORKER_APPS) has no API

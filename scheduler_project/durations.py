@@ -1,7 +1,7 @@
 """Durations as operators write them: 30d, 12h, 90m, 45s, 2w."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 DURATION_RE = re.compile(r"^\s*(\d+)\s*([wdhms])\s*$", re.IGNORECASE)
@@ -16,3 +16,21 @@ def parse_duration(text: str) -> timedelta:
     if amount <= 0:
         raise ValueError(f"{text!r} must be more than zero")
     return timedelta(**{UNITS[unit]: amount})
+
+
+def parse_cutoff(text: str, now: datetime) -> datetime:
+    """An age ('30d': that long before `now`) or a moment (ISO 8601 with an offset): the cutoff
+    of a purge or a cleanup. ValueError names what is wrong."""
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range") from None
+    try:
+        moment = datetime.fromisoformat(str(text).strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise ValueError(f'{text!r} is neither a duration (30d, 12h, 90m, 3600s, 2w) nor an ISO 8601 time with an offset')
+    return moment

@@ -53,9 +53,8 @@ INSTALLED_APPS = [
     "tasks_app",
     "workers_app",
     "instances_app",
-    # Observability and operations (issue 7): /metrics collectors, /dashboard, cleanup/vacuum/reindex/flower.
-    "scheduler_project.metrics",
-    "dashboard_app",
+    # Every read-side number: /metrics, /api/v1/stats, /api/system/health/detailed, /dashboard.
+    "monitoring_app",
     # REST API (issue 5): CORS, filters, OpenAPI with an offline Swagger UI, the audit log.
     "corsheaders",
     "django_filters",
@@ -67,8 +66,7 @@ INSTALLED_APPS = [
 # (about 20 MB less per process, and a prefork worker has max_concurrent_tasks + 1 of them).
 # The apps left are those whose models its task modules import; serve ran the system checks
 # with the full list before starting the role (see scheduler_project/celery.py).
-WORKER_APPS = ["django_celery_beat", "scheduler_project", "tasks_app", "workers_app", "instances_app",
-               "scheduler_project.metrics"]
+WORKER_APPS = ["django_celery_beat", "scheduler_project", "tasks_app", "workers_app", "instances_app"]
 if ROLE == "worker":
     INSTALLED_APPS = WORKER_APPS
 
@@ -238,6 +236,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "control.sweep",
         "schedule": float(TP.dispatcher.sweep_interval_seconds),
         # A sweep not taken within two periods is stale: the next one does the same work.
+        "options": {"queue": MQ.control_queue, "expires": 2.0 * TP.dispatcher.sweep_interval_seconds},
+    },
+    "taskplane-sweep-workers": {
+        "task": "control.sweep_workers",
+        "schedule": float(TP.dispatcher.sweep_interval_seconds),
         "options": {"queue": MQ.control_queue, "expires": 2.0 * TP.dispatcher.sweep_interval_seconds},
     },
     "taskplane-sweep-inboxes": {

@@ -3,7 +3,7 @@ from django.utils.html import format_html
 
 from tasks_app import states
 from tasks_app.models import Run, RunAttempt, Task
-from tasks_app.services import cancelling, definitions, retrying
+from tasks_app.services import cancelling, definitions
 from scheduler_project.errors import EngineError
 
 
@@ -42,7 +42,7 @@ class TaskAdmin(admin.ModelAdmin):
 
     @admin.action(description="Trigger now")
     def trigger_now(self, request, queryset):
-        runs = [definitions.trigger(task, by=request.user.get_username()) for task in queryset]
+        runs = [definitions.trigger(task, by=f"admin:{request.user.get_username()}") for task in queryset]
         _report(self, request, len(runs), "Triggered", [])
 
     @admin.action(description="Pause (disable the schedule)")
@@ -70,7 +70,7 @@ class RunAdmin(admin.ModelAdmin):
     list_select_related = ("task",)
     date_hierarchy = "created_at"
     inlines = [RunAttemptInline]
-    actions = ["cancel", "retry"]
+    actions = ["cancel", "replay"]
     show_full_result_count = False  # no COUNT(*) over millions of runs
 
     def get_readonly_fields(self, request, obj=None):
@@ -95,12 +95,12 @@ class RunAdmin(admin.ModelAdmin):
                 errors.append(str(exc))
         _report(self, request, done, "Cancel requested for", errors)
 
-    @admin.action(description="Retry (replay as a new run)")
-    def retry(self, request, queryset):
+    @admin.action(description="Replay (run again as a new run)")
+    def replay(self, request, queryset):
         done, errors = 0, []
         for run in queryset:
             try:
-                retrying.replay(run)
+                definitions.replay(run, by=f"admin:{request.user.get_username()}")
                 done += 1
             except EngineError as exc:
                 errors.append(str(exc))

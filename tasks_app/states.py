@@ -1,6 +1,7 @@
 """Run statuses and the one table of allowed transitions (guarantee 3).
 
-Every status change is a compare-and-set: UPDATE ... WHERE status IN sources_of(target).
+Every status change is a compare-and-set, Run.objects.filter(...).move(target):
+UPDATE ... WHERE status IN sources_of(target).
 An event that arrives twice, late or out of order finds the row no longer in a source
 status and changes nothing.
 """
@@ -20,6 +21,8 @@ DEAD = "dead"            # every attempt failed: dead-lettered, replayable
 STATUSES = (PENDING, QUEUED, RUNNING, SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, LOST, RETRYING, SKIPPED, DEAD)
 ACTIVE = frozenset({PENDING, QUEUED, RUNNING, RETRYING})
 FINAL = frozenset(STATUSES) - ACTIVE
+# Not on a worker (yet, or between attempts): a cancel takes effect at once.
+NOT_ON_A_WORKER = frozenset({PENDING, QUEUED, RETRYING})
 # Outcomes an attempt can end with on a worker.
 ATTEMPT_OUTCOMES = frozenset({SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, LOST})
 RETRYABLE_OUTCOMES = frozenset({FAILED, TIMED_OUT, LOST})

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from tasks_app.services import cancelling, dispatch, events, firing, retrying
+from tasks_app.services import attempts, cancelling, dispatch, events, firing
 
 log = logging.getLogger(__name__)
 # A database hiccup (lock timeout, deadlock victim, failover) must not lose an event.
@@ -23,36 +23,37 @@ def run_event(event: dict) -> str:
 
 @shared_task(name="control.fire_schedule", ignore_result=True, **DB_RETRY)
 def fire_schedule(task_id: int) -> int:
-    return len(firing.fire_due(int(task_id)))
+    """The one-task form beat rows named before they named control.fire_schedules; still accepted
+    for messages and rows written by an older version."""
+    return firing.fire_many([task_id])
 
 
 @shared_task(name="control.fire_schedules", ignore_result=True, **DB_RETRY)
 def fire_schedules(task_ids: list, fence: int | None = None) -> int:
-    """Beat's batched form of fire_schedule (instances_app.scheduler); both stay accepted.
-    `fence`: the sender's lease token; a batch from a superseded leader is refused (the current
-    leader, or the sweep, fires what is due, under the misfire policy)."""
+    """Fire a batch of tasks (beat sends them, instances_app.scheduler; a beat row of one task
+    names it too). `fence`: the sender's lease token; a batch from a superseded leader is refused
+    (the current leader, or the sweep, fires what is due, under the misfire policy)."""
     return firing.fire_many(task_ids, fence=fence)  # it reads each id on its own: a bad one spoils no other
 
 
-@shared_task(name="control.sweep", ignore_result=True)
-def sweep() -> dict:
-    """Periodic maintenance; every step is idempotent, so two dispatchers sweeping is harmless."""
-    from workers_app.services import detect_lost_workers, evaluate_health, flush_snapshots, mark_routing
-
-    steps = {
-        "heartbeats": flush_snapshots,
-        "republished": dispatch.republish_stale,
-        "retries": retrying.dispatch_due_retries,
-        "fired": firing.fire_all_due,
-        "lost_workers": detect_lost_workers,
-        "cancels": cancelling.repeat_cancels,
-        "stalled_workers": evaluate_health,
-        "unroutable": mark_routing,
-    }
+def run_steps(steps: dict) -> dict:
+    """Run each step of a sweep; one broken step must not stop the others."""
     done = {}
     for name, step in steps.items():
         try:
             done[name] = step()
-        except Exception:  # one broken step must not stop the others
+        except Exception:
             log.exception("sweep step %s failed", name)
     return done
+
+
+@shared_task(name="control.sweep", ignore_result=True)
+def sweep() -> dict:
+    """The engine's periodic maintenance; every step is idempotent, so two dispatchers sweeping
+    is harmless. (The worker registry has its own sweep: control.sweep_workers.)"""
+    return run_steps({
+        "republished": dispatch.republish_stale,
+        "retries": attempts.dispatch_due_retries,
+        "fired": firing.fire_all_due,
+        "cancels": cancelling.repeat_cancels,
+    })

@@ -6,8 +6,3 @@ class WorkersConfig(AppConfig):
 
     name = "workers_app"
     verbose_name = "Workers"
-
-    def ready(self):
-        from workers_app import metrics
-
-        metrics.register()

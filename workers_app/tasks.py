@@ -7,6 +7,7 @@ from celery import current_app, shared_task
 from django.conf import settings
 
 from workers_app import services
+from tasks_app.tasks import run_steps
 from workers_app.execution import run_execution
 
 log = logging.getLogger(__name__)
@@ -37,3 +38,15 @@ def heartbeat(beat: dict) -> None:
         services.store_snapshot(beat)
     except services.InvalidHeartbeat as exc:
         log.error("rejected a heartbeat: %s", exc)
+
+
+@shared_task(name="control.sweep_workers", ignore_result=True)
+def sweep_workers() -> dict:
+    """The worker registry's periodic maintenance, beside the engine's control.sweep: heartbeats
+    written to the registry, lost workers (and their runs), stalls, unroutable runs."""
+    return run_steps({
+        "heartbeats": services.flush_snapshots,
+        "lost_workers": services.detect_lost_workers,
+        "stalled_workers": services.evaluate_health,
+        "unroutable": services.mark_routing,
+    })

@@ -14,7 +14,7 @@ from scheduler_project.api.errors import ServiceUnavailable
 from scheduler_project.api.permissions import TASK_READ
 from tasks_app import states
 from tasks_app.models import Run, Task
-from tasks_app.services.live import event_of
+from tasks_app.services.run_events import event_of
 
 
 class EventStreamRenderer(BaseRenderer):

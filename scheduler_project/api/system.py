@@ -1,16 +1,14 @@
-"""The system endpoints, outside /api/v1/ as the seed has them:
+"""The system endpoints of the infrastructure, outside /api/v1/ as the seed has them:
 
 GET  /api/system/info             SystemRead   version, instance, environment, uptime, components
-GET  /api/system/health/detailed  SystemRead   each dependency with status and latency; 503 if a required one fails
 POST /api/system/reload-config    Admin        re-read the configuration, apply what can change live
-(GET /health, the dependency-free liveness probe, is scheduler_project.views.health.)
+(GET /health, the dependency-free liveness probe, is scheduler_project.views.health;
+GET /api/system/health/detailed, each dependency checked, is monitoring_app's.)
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
-import time
 from datetime import datetime, timezone
 
 import psutil
@@ -26,9 +24,7 @@ from scheduler_project.api.permissions import ADMIN, SYSTEM_READ
 from scheduler_project.api.schema import error_response
 from scheduler_project.api.viewsets import BaseAPIView
 from scheduler_project.config import ConfigError
-from scheduler_project.redis_store.client import get_redis
 
-CHECK_TIMEOUT_SECONDS = 2.0
 _STARTED = datetime.fromtimestamp(psutil.Process().create_time(), tz=timezone.utc)
 
 
@@ -72,116 +68,6 @@ class InfoView(BaseAPIView):
             "auth_disabled": not tp.api.auth.enabled,
             "warnings": startup.warnings(),
         })
-
-
-class CheckSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ok", "warning", "failed"])
-    required = serializers.BooleanField(help_text="a failed required check makes the answer 503")
-    latency_ms = serializers.FloatField(allow_null=True)
-    detail = serializers.CharField(allow_blank=True)
-
-
-class HealthSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ok", "degraded", "unavailable"])
-    checked_at = serializers.DateTimeField()
-    checks = serializers.DictField(child=CheckSerializer())
-
-
-def _check_database():
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return "ok", connection.vendor
-    finally:
-        connection.close()  # this thread's connection: back to the pool, or closed
-
-
-def _check_broker():
-    from celery import current_app
-
-    with current_app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
-        return "ok", settings.TP.message_queue.type
-
-
-def _check_redis():
-    get_redis().ping()
-    return "ok", settings.TP.scheduler.phase2.redis.mode
-
-
-def _check_workers():
-    from workers_app.models import Worker
-
-    try:
-        online = Worker.objects.filter(status__in=Worker.LIVE_STATUSES).count()
-        total = Worker.objects.count()
-    finally:
-        connection.close()
-    return ("ok" if online else "warning"), f"{online} of {total} online"
-
-
-def _check_instances():
-    from instances_app.api.presence import live_instances
-
-    found = live_instances()
-    return ("ok" if found else "warning"), f"{len(found)} live"
-
-
-CHECKS = {  # name: (function, required)
-    "database": (_check_database, True),
-    "broker": (_check_broker, True),
-    "redis": (_check_redis, True),
-    "workers": (_check_workers, False),
-    "instances": (_check_instances, False),
-}
-
-
-def _timed(fn):
-    started = time.perf_counter()
-    status, detail = fn()
-    return status, detail, (time.perf_counter() - started) * 1000
-
-
-def run_checks() -> dict:
-    """Every check at once in its own thread, each bounded by CHECK_TIMEOUT_SECONDS: a hung
-    dependency costs the caller that long, not forever."""
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(CHECKS), thread_name_prefix="health")
-    try:
-        futures = {name: pool.submit(_timed, fn) for name, (fn, _) in CHECKS.items()}
-        deadline = time.monotonic() + CHECK_TIMEOUT_SECONDS
-        results = {}
-        for name, future in futures.items():
-            required = CHECKS[name][1]
-            try:
-                status, detail, latency = future.result(timeout=max(0.0, deadline - time.monotonic()))
-                results[name] = {"status": status, "required": required, "latency_ms": round(latency, 2),
-                                 "detail": str(detail)}
-            except concurrent.futures.TimeoutError:
-                results[name] = {"status": "failed", "required": required, "latency_ms": None,
-                                 "detail": f"no answer within {CHECK_TIMEOUT_SECONDS:g} s"}
-            except Exception as exc:  # noqa: BLE001  the check's own failure is the answer
-                results[name] = {"status": "failed", "required": required, "latency_ms": None,
-                                 "detail": f"{type(exc).__name__}: {exc}"[:300]}
-        return results
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-
-
-class HealthDetailedView(BaseAPIView):
-    required_roles = {"get": SYSTEM_READ}
-    audit_type = "system"
-
-    @extend_schema(
-        responses={200: HealthSerializer, 503: HealthSerializer},
-        summary="Each dependency with status and latency; 503 when the database, broker or Redis fails",
-    )
-    def get(self, request):
-        checks = run_checks()
-        required_failed = any(c["required"] and c["status"] == "failed" for c in checks.values())
-        degraded = any(c["status"] != "ok" for c in checks.values())
-        status = "unavailable" if required_failed else ("degraded" if degraded else "ok")
-        body = {"status": status, "checked_at": datetime.now(timezone.utc), "checks": checks}
-        return Response(body, status=503 if required_failed else 200)
 
 
 class ProvisionSerializer(serializers.Serializer):

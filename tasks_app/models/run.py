@@ -4,11 +4,24 @@ from django.utils import timezone
 from tasks_app import states
 
 
+class RunQuerySet(models.QuerySet):
+    def move(self, target: str, **fields) -> int:
+        """The one way a run's status changes: a compare-and-set along the transition table,
+
+            UPDATE ... SET status = target, <fields> WHERE <this queryset's filters>
+                                                      AND status IN states.sources_of(target)
+
+        Callers narrow the queryset to the run and the attempt (and fence) they mean; the table
+        decides which statuses it may leave. Returns the rows moved: 0 means the run had moved
+        on already (a duplicate, late or superseded event, a cancel that came first)."""
+        return self.filter(status__in=states.sources_of(target)).update(status=target, **fields)
+
+
 class Run(models.Model):
     """One execution of a task, across all of its attempts.
 
-    The status only moves along tasks_app.states.TRANSITIONS, by compare-and-set updates in
-    tasks_app.services; (attempt, fence) identify the current attempt, so that events of a
+    The status only moves along tasks_app.states.TRANSITIONS, through Run.objects...move()
+    (a compare-and-set); (attempt, fence) identify the current attempt, so that events of a
     superseded attempt cannot change the run.
     """
 
@@ -16,12 +29,14 @@ class Run(models.Model):
         SCHEDULE = "schedule"
         MANUAL = "manual"
         API = "api"
-        RETRY = "retry"
         REPLAY = "replay"
+
+    objects = RunQuerySet.as_manager()
 
     task = models.ForeignKey("tasks_app.Task", on_delete=models.CASCADE, related_name="runs")
     status = models.CharField(max_length=10, choices=[(s, s) for s in states.STATUSES], default=states.PENDING)
     trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    triggered_by = models.CharField(max_length=200, blank=True, help_text="who triggered or replayed it (a key, a user)")
     scheduled_for = models.DateTimeField(null=True, blank=True)
     params = models.JSONField(default=dict, blank=True)
     attempt = models.PositiveIntegerField(default=1)
@@ -32,6 +47,7 @@ class Run(models.Model):
     )
     queue = models.CharField(max_length=200, blank=True)
     worker = models.CharField(max_length=200, blank=True)
+    node = models.CharField(max_length=255, blank=True, help_text="the Celery node running it, e.g. worker@node1")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -16,7 +16,8 @@ from django_celery_beat.models import ClockedSchedule, CrontabSchedule, Interval
 from tasks_app.models import Task
 from tasks_app.schedules import ScheduleError, celery_beat_fields, next_fire_time, parse_schedule
 
-FIRE_TASK = "control.fire_schedule"
+# The task beat sends for Taskplane schedules, with one list of task ids (the row: one task).
+FIRE_TASK = "control.fire_schedules"
 _syncing = threading.local()
 PERIOD_SECONDS = {"days": 86400, "hours": 3600, "minutes": 60, "seconds": 1, "microseconds": 1e-6}
 
@@ -38,7 +39,7 @@ def sync_to_beat(task: Task) -> PeriodicTask | None:
     kind, beat_schedule = _beat_schedule(schedule)
     values = {
         "task": FIRE_TASK,
-        "args": json.dumps([task.pk]),
+        "args": json.dumps([[task.pk]]),
         "queue": settings.TP.message_queue.control_queue,
         "enabled": task.enabled,
         "one_off": kind == "clocked",

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from tasks_app import states
 from tasks_app.models import OutboxEntry, Run, Task
-from tasks_app.services import live
+from tasks_app.services import run_events
 from scheduler_project.queues import execution_queue
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def _write_outbox(run: Run, task: Task) -> OutboxEntry:
         run=run, name=EXECUTE, queue=run.queue, message_id=run.execution_id,
         payload={"execution": execution_message(run, task)},
     )
-    transaction.on_commit(lambda: publish(entry.pk, entry))
+    transaction.on_commit(lambda: hand_over(entry.pk, entry))
     return entry
 
 
@@ -85,12 +85,13 @@ def _lock_task(task_id: int, shared: bool) -> Task:
     return rows[0]
 
 
-def create_run(task: Task, trigger: str, *, scheduled_for=None, params=None, replay_of=None, skip_reason="") -> Run | None:
+def create_run(task: Task, trigger: str, *, scheduled_for=None, params=None, replay_of=None, skip_reason="",
+               by: str = "") -> Run | None:
     """Create a run and dispatch it, or record it as skipped or held, per the overlap policy.
 
     Returns None when (task, scheduled_for) already has its run: another dispatcher fired it.
     """
-    options = dict(scheduled_for=scheduled_for, params=params, replay_of=replay_of, skip_reason=skip_reason)
+    options = dict(scheduled_for=scheduled_for, params=params, replay_of=replay_of, skip_reason=skip_reason, by=by)
     if task.overlap_policy == Task.Overlap.ALLOW:
         try:
             return _create_run(task.pk, trigger, shared=True, **options)
@@ -99,7 +100,8 @@ def create_run(task: Task, trigger: str, *, scheduled_for=None, params=None, rep
     return _create_run(task.pk, trigger, shared=False, **options)
 
 
-def _create_run(task_id: int, trigger: str, *, shared: bool, scheduled_for, params, replay_of, skip_reason) -> Run | None:
+def _create_run(task_id: int, trigger: str, *, shared: bool, scheduled_for, params, replay_of, skip_reason,
+                by) -> Run | None:
     now = timezone.now()
     with transaction.atomic():
         # The task row lock serialises overlap decisions between control processes and instances.
@@ -107,7 +109,7 @@ def _create_run(task_id: int, trigger: str, *, shared: bool, scheduled_for, para
         if shared and task.overlap_policy != Task.Overlap.ALLOW:
             raise _NoLongerAllow  # rolls this block back, lock included
         run = Run(
-            task=task, trigger=trigger, scheduled_for=scheduled_for, replay_of=replay_of,
+            task=task, trigger=trigger, scheduled_for=scheduled_for, replay_of=replay_of, triggered_by=by[:200],
             params={**task.params, **(params or {})}, created_at=now,
         )
         # Only forbid and queue look at what is active (one query per trigger saved for allow).
@@ -139,9 +141,11 @@ def _create_run(task_id: int, trigger: str, *, shared: bool, scheduled_for, para
     return run
 
 
-def publish(entry_id: int, entry: OutboxEntry | None = None) -> bool:
-    """Send one outbox entry. `entry`, from the transaction that just wrote it, saves reading it
-    back: only the sweep publishes too, and only entries older than its age threshold."""
+def hand_over(entry_id: int, entry: OutboxEntry | None = None) -> bool:
+    """Hand one outbox entry to the broker: send it, mark the entry published, and record its
+    run as queued (if the run is still at that attempt and waiting). `entry`, from the transaction
+    that just wrote it, saves reading it back: only the sweep hands entries over too, and only
+    those older than its age threshold."""
     if entry is None or entry.published_at is not None:
         entry = OutboxEntry.objects.filter(pk=entry_id, published_at__isnull=True).first()
     if entry is None:
@@ -157,18 +161,18 @@ def publish(entry_id: int, entry: OutboxEntry | None = None) -> bool:
     now = timezone.now()
     OutboxEntry.objects.filter(pk=entry.pk).update(published_at=now, publish_attempts=F("publish_attempts") + 1)
     message = entry.payload["execution"]
-    if Run.objects.filter(
-        pk=entry.run_id, status__in=states.sources_of(states.QUEUED), attempt=message["attempt"], fence=message["fence"]
-    ).update(status=states.QUEUED, queued_at=now):
-        live.status_changed(entry.run_id)
+    if Run.objects.filter(pk=entry.run_id, attempt=message["attempt"], fence=message["fence"]).move(
+        states.QUEUED, queued_at=now
+    ):
+        run_events.status_changed(entry.run_id)
     return True
 
 
 def republish_stale(older_than_seconds: float = 5.0, batch: int = 500) -> int:
-    """Publish outbox entries left behind by a crash or a broker outage."""
+    """Hand over outbox entries left behind by a crash or a broker outage."""
     cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
     ids = OutboxEntry.objects.filter(published_at__isnull=True, created_at__lt=cutoff).values_list("pk", flat=True)
-    return sum(publish(pk) for pk in list(ids[:batch]))
+    return sum(hand_over(pk) for pk in list(ids[:batch]))
 
 
 def _may_hold(task_id: int) -> bool:

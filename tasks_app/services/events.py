@@ -13,10 +13,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from scheduler_project.metrics import hooks as metrics  # issue 7: counted once, after commit
+from tasks_app import metrics  # counted once, after commit
 from tasks_app import states
 from tasks_app.models import Run, RunAttempt
-from tasks_app.services import dispatch, live, retries
+from tasks_app.services import dispatch, retry_policy, run_events
 from tasks_app.services.stopping import stop_execution
 
 log = logging.getLogger(__name__)
@@ -62,13 +62,13 @@ def apply_event(event: dict) -> str:
         _parse(event)
         if not isinstance(event.get("lines"), list):
             raise InvalidEvent("output event without a list of lines")
-        return f"forwarded to {live.output(event)} instance(s)"
+        return f"forwarded to {run_events.output(event)} instance(s)"
     raise InvalidEvent(f"unknown event kind {kind!r}")
 
 
 def apply_started(event: dict) -> str:
     run_id, attempt, fence, at = _parse(event)
-    worker = str(event["worker"])
+    worker, node = str(event["worker"]), str(event["node"])
     with transaction.atomic():
         # Lock the run first, as conclude_attempt does: writing the RunAttempt row takes a
         # key-share lock on the run (its foreign key) after its unique index entry, so two
@@ -76,13 +76,12 @@ def apply_started(event: dict) -> str:
         run = Run.objects.select_for_update().filter(pk=run_id).first()
         if run is None:
             raise InvalidEvent(f"run {run_id} does not exist")
-        moved = Run.objects.filter(
-            pk=run_id, attempt=attempt, fence=fence, status__in=states.sources_of(states.RUNNING),
-            cancel_requested_at__isnull=True,
-        ).update(status=states.RUNNING, worker=worker, started_at=at, routing_error="")
+        moved = Run.objects.filter(pk=run_id, attempt=attempt, fence=fence, cancel_requested_at__isnull=True).move(
+            states.RUNNING, worker=worker, node=node, started_at=at, routing_error="",
+        )
         if moved:
             _record_attempt(run_id, attempt, fence=fence, status=states.RUNNING, worker=worker, started_at=at)
-            live.status_changed(run_id)
+            run_events.status_changed(run_id)
             return "applied"
         if (run.attempt, run.fence, run.status, run.worker) == (attempt, fence, states.RUNNING, worker):
             return "duplicate"
@@ -101,7 +100,7 @@ def apply_started(event: dict) -> str:
         reason = "the run was cancelled"
     else:
         reason = f"run is {run.status} at attempt {run.attempt}"
-    stop_execution(str(event["node"]), execution_id, reason)
+    stop_execution(node, execution_id, reason)
     return "stopped"
 
 
@@ -132,16 +131,14 @@ def conclude_attempt(run_id, attempt, fence, outcome, details, at, worker="") ->
         if run.cancel_requested_at and outcome != states.SUCCEEDED:
             target = states.CANCELLED  # a cancel outranks what the kill looked like
         else:
-            target = retries.outcome_status(run.task, attempt, outcome)
+            target = retry_policy.outcome_status(run.task, attempt, outcome)
         fields = dict(details, worker=worker or run.worker)
         if target == states.RETRYING:
-            delay = retries.retry_delay(run.task, attempt)
+            delay = retry_policy.retry_delay(run.task, attempt)
             fields["next_attempt_at"] = at + timezone.timedelta(seconds=delay)
         else:
             fields["finished_at"] = at
-        moved = Run.objects.filter(
-            pk=run_id, attempt=attempt, fence=fence, status__in=states.sources_of(target)
-        ).update(status=target, **fields)
+        moved = Run.objects.filter(pk=run_id, attempt=attempt, fence=fence).move(target, **fields)
         if not moved:
             return None
         _record_attempt(
@@ -152,6 +149,6 @@ def conclude_attempt(run_id, attempt, fence, outcome, details, at, worker="") ->
             transaction.on_commit(lambda: dispatch.release_held(run.task_id))
         started = run.started_at if run.status == states.RUNNING else None  # None: `finished` overtook `started`
         metrics.attempt_concluded(run.task.type, outcome, target, started, at)
-        live.status_changed(run_id)
+        run_events.status_changed(run_id)
     log.info("run %s attempt %s ended %s -> %s", run_id, attempt, outcome, target)
     return target

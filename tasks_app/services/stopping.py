@@ -1,9 +1,10 @@
 """Telling a worker to stop one execution (a cancel, or an execution that must not go on).
 
 Sent as a Celery remote-control broadcast, handled in the worker's main process (never
-queued behind busy pool slots), addressed to one node. It is a request, not a record: the
-record is the run's cancel_requested_at, and the sweep repeats the request until the run
-is final, so a worker that was briefly away still gets it.
+queued behind busy pool slots), addressed to the node the run records (Run.node, from its
+`started` event). It is a request, not a record: the record is the run's cancel_requested_at,
+and the sweep repeats the request until the run is final, so a worker that was briefly away
+still gets it.
 """
 
 import logging
@@ -14,11 +15,9 @@ log = logging.getLogger(__name__)
 KILL_GRACE_SECONDS = 5.0
 
 
-def node_of(worker_id: str) -> str:
-    from workers_app.models import Worker
-
-    node = Worker.objects.filter(worker_id=worker_id).values_list("node", flat=True).first()
-    return node or f"worker@{worker_id}"
+def node_of(run) -> str:
+    """The Celery node running the run (runs started before nodes were recorded: the default name)."""
+    return run.node or f"worker@{run.worker}"
 
 
 def stop_execution(node: str, execution_id: str, reason: str) -> None:
@@ -39,4 +38,3 @@ def forget_queued(execution_id: str) -> None:
         current_app.control.revoke(execution_id)
     except Exception as exc:
         log.error("could not revoke %s: %s", execution_id, exc)
-

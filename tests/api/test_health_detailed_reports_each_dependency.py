@@ -1,6 +1,6 @@
 import time
 
-from scheduler_project.api import system
+from monitoring_app import health as system
 
 
 def test_a_failed_required_dependency_is_503(key_client, monkeypatch):

@@ -19,6 +19,10 @@ class TestRuns(ResourceSuite):
         Endpoint("retrieve", "GET", lambda c: f"/api/v1/runs/{c['failed'].pk}/", TASK_READ, 200, check=_detail),
         Endpoint("cancel", "POST", lambda c: f"/api/v1/runs/{c['queued'].pk}/cancel/", TASK_WRITE, 202,
                  check=lambda ctx, r: r.json()["status"] == "cancelled"),
+        Endpoint("replay", "POST", lambda c: f"/api/v1/runs/{c['failed'].pk}/replay/", TASK_WRITE, 201,
+                 body={"params": {"n": 2}},
+                 check=lambda ctx, r: (r.json()["trigger"], r.json()["replay_of"]) == ("replay", ctx["failed"].pk)),
+        # The former name, kept as an alias.
         Endpoint("retry", "POST", lambda c: f"/api/v1/runs/{c['failed'].pk}/retry/", TASK_WRITE, 201,
                  body={"params": {"n": 2}},
                  check=lambda ctx, r: (r.json()["trigger"], r.json()["replay_of"]) == ("replay", ctx["failed"].pk)),

@@ -1,6 +1,6 @@
 import pytest
 
-from scheduler_project.api import system
+from monitoring_app import health as system
 from scheduler_project.api.permissions import SYSTEM_READ
 from tests.api.resource_suite import Endpoint, ResourceSuite
 

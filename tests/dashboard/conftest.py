@@ -28,6 +28,7 @@ def seed_live_data(redis_client=None, key_fn=key) -> dict:
     for instance_id, roles in (("ctrl-a", ["api", "control"]), ("ctrl-b", ["control"])):
         record = json.dumps({"instance_id": instance_id, "roles": roles})
         r.set(key_fn("schedulers", "presence", instance_id), record, ex=120)
+        r.sadd(key_fn("schedulers", "known"), instance_id)  # as presence.announce does
     r.set(key_fn("schedulers", "leader"), json.dumps({"instance_id": "ctrl-b", "token": 3}), ex=120)
     for n in range(2):
         r.xadd(key_fn("streams", "{instance:ctrl-a}", "dlq"), {"n": n})

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import User
 
-from dashboard_app import services as dashboard_services
+from monitoring_app import dashboard as dashboard_services
 from tests.dashboard.conftest import seed_live_data
 
 pytestmark = pytest.mark.django_db

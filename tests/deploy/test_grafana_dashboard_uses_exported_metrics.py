@@ -19,7 +19,7 @@ def exported() -> set[str]:
     import django_prometheus.db  # noqa: F401  module-level database metrics
     from django_prometheus.middleware import Metrics
 
-    from scheduler_project.metrics.views import scrape_time_collectors
+    from monitoring_app.metrics import scrape_time_collectors
 
     Metrics.get_instance()  # the HTTP metrics are created with the first middleware
     names = set(REGISTRY._names_to_collectors)

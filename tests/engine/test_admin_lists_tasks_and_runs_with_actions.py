@@ -15,7 +15,7 @@ def test_task_list_detail_and_actions(admin_client, make_task, no_publish):
     assert Run.objects.filter(task=task, trigger="manual").count() == 1
 
 
-def test_run_list_filters_and_cancel_and_retry(admin_client, make_task, no_publish):
+def test_run_list_filters_and_cancel_and_replay(admin_client, make_task, no_publish):
     task = make_task()
     queued = Run.objects.create(task=task, trigger="manual", status=states.QUEUED, fence="f")
     dead = Run.objects.create(task=task, trigger="manual", status=states.DEAD)
@@ -25,5 +25,5 @@ def test_run_list_filters_and_cancel_and_retry(admin_client, make_task, no_publi
     admin_client.post("/admin/tasks_app/run/", {"action": "cancel", "_selected_action": [queued.pk]})
     queued.refresh_from_db()
     assert queued.status == states.CANCELLED and queued.cancelled_by == "admin:admin"
-    admin_client.post("/admin/tasks_app/run/", {"action": "retry", "_selected_action": [dead.pk]})
+    admin_client.post("/admin/tasks_app/run/", {"action": "replay", "_selected_action": [dead.pk]})
     assert Run.objects.filter(replay_of=dead, trigger="replay").count() == 1

@@ -11,7 +11,7 @@ from tasks_app.services import definitions
 def test_a_cron_task_gets_a_crontab_row_in_its_timezone(make_task, settings):
     task = make_task(schedule={"cron": "0 9 * * 1-5", "timezone": "Europe/Berlin"})
     row = PeriodicTask.objects.get(taskplane_task=task)
-    assert row.task == "control.fire_schedule" and json.loads(row.args) == [task.pk]
+    assert row.task == "control.fire_schedules" and json.loads(row.args) == [[task.pk]]
     assert row.queue == settings.TP.message_queue.control_queue
     assert (row.crontab.minute, row.crontab.hour, str(row.crontab.timezone)) == ("0", "9", "Europe/Berlin")
 

@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 
 from tasks_app import states
 from tasks_app.models import Run, Task
-from tasks_app.services import retrying
+from tasks_app.services import attempts
 
 
 @pytest.mark.django_db(transaction=True)
@@ -30,7 +30,7 @@ def test_next_attempt_leaves_the_task_row_unlocked(make_task, no_publish):
             connection.close()
 
     with transaction.atomic():  # holds start_next_attempt's locks until the block ends
-        assert retrying.start_next_attempt(run.pk)
+        assert attempts.start_next_attempt(run.pk)
         other = threading.Thread(target=lock_the_task_elsewhere)
         other.start()
         other.join(timeout=30)

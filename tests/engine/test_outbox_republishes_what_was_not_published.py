@@ -34,7 +34,7 @@ def test_a_broker_failure_leaves_the_entry_for_the_next_sweep(make_task, monkeyp
 
     monkeypatch.setattr(current_app, "send_task", broker_down)
     run = dispatch.create_run(make_task(), Run.Trigger.MANUAL)
-    assert dispatch.publish(OutboxEntry.objects.get(run=run).pk) is False
+    assert dispatch.hand_over(OutboxEntry.objects.get(run=run).pk) is False
     entry = OutboxEntry.objects.get(run=run)
     assert entry.published_at is None and "broker unreachable" in entry.last_error
     assert entry.publish_attempts == 1

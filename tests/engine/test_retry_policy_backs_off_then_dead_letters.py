@@ -5,25 +5,25 @@ from django.utils import timezone
 
 from tasks_app import states
 from tasks_app.models import Run
-from tasks_app.services import dispatch, events, retries, retrying
+from tasks_app.services import attempts, definitions, dispatch, events, retry_policy
 
 
 def test_delay_grows_exponentially_up_to_the_cap(make_task):
     task = make_task(retry_delay_seconds=10, retry_backoff=3, retry_delay_max_seconds=60, retry_jitter=False)
-    assert [retries.retry_delay(task, n) for n in (1, 2, 3, 4)] == [10, 30, 60, 60]
+    assert [retry_policy.retry_delay(task, n) for n in (1, 2, 3, 4)] == [10, 30, 60, 60]
 
 
 def test_jitter_stays_within_a_quarter(make_task):
     task = make_task(retry_delay_seconds=100, retry_backoff=1)
     rng = random.Random(7)
-    delays = [retries.retry_delay(task, 1, rng) for _ in range(200)]
+    delays = [retry_policy.retry_delay(task, 1, rng) for _ in range(200)]
     assert min(delays) >= 75 and max(delays) <= 125 and len(set(delays)) > 100
 
 
 def test_defaults_come_from_the_message_queue_section(make_task, settings):
     task = make_task()
-    assert retries.max_retries(task) == settings.TP.message_queue.max_retries
-    assert retries.retry_delay(task, 1, random.Random(1)) == pytest.approx(
+    assert retry_policy.max_retries(task) == settings.TP.message_queue.max_retries
+    assert retry_policy.retry_delay(task, 1, random.Random(1)) == pytest.approx(
         settings.TP.message_queue.retry_delay_seconds, rel=0.25
     )
 
@@ -42,7 +42,7 @@ def test_attempts_then_dead(make_task, no_publish, django_capture_on_commit_call
         if attempt < 3:
             assert run.status == states.RETRYING
             with django_capture_on_commit_callbacks(execute=True):
-                assert retrying.dispatch_due_retries(timezone.now()) == 1
+                assert attempts.dispatch_due_retries(timezone.now()) == 1
     assert run.status == states.DEAD
     assert list(run.attempts.values_list("status", flat=True)) == ["failed"] * 3
     executions = [kw["task_id"] for name, kw in no_publish if name == "workers.execute"]
@@ -51,13 +51,13 @@ def test_attempts_then_dead(make_task, no_publish, django_capture_on_commit_call
 
 def test_without_retries_the_outcome_is_final(make_task):
     task = make_task(max_retries=0)
-    assert retries.outcome_status(task, 1, "timed_out") == "timed_out"
-    assert retries.outcome_status(task, 1, "succeeded") == "succeeded"
+    assert retry_policy.outcome_status(task, 1, "timed_out") == "timed_out"
+    assert retry_policy.outcome_status(task, 1, "succeeded") == "succeeded"
 
 
 def test_a_dead_run_replays_with_edited_parameters(make_task, no_publish):
     task = make_task(params={"a": 1, "b": 2})
     dead = Run.objects.create(task=task, trigger="manual", status=states.DEAD, params={"a": 1, "b": 2})
-    replayed = retrying.replay(dead, params={"b": 3})
+    replayed = definitions.replay(dead, params={"b": 3})
     assert replayed.trigger == "replay" and replayed.replay_of == dead
     assert replayed.params == {"a": 1, "b": 3}

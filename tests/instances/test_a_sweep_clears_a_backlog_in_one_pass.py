@@ -3,7 +3,7 @@ dlq_scan_count per scan interval (which left a large backlog for hours)."""
 
 import time
 
-from instances_app import commands, inbox, sweeper  # noqa: F401  registers the handlers
+from instances_app import inbox, instance_commands, sweeper  # noqa: F401  registers the handlers
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
 from tests.conftest import phase2_settings

@@ -3,7 +3,7 @@ dlq_max_deliveries; replay delivers it again."""
 
 import time
 
-from instances_app import commands, deadletters, inbox, sweeper  # noqa: F401  registers handlers
+from instances_app import deadletters, inbox, instance_commands, sweeper  # noqa: F401  registers handlers
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
 from tests.conftest import phase2_settings

@@ -26,7 +26,7 @@ def test_reload_fans_out_to_every_live_instance(redis_prefix, settings):
 
 
 def test_a_dead_instance_gets_nothing(redis_prefix):
-    from instances_app import commands
+    from instances_app import instance_commands as commands
 
     presence.announce("alive")
     presence.announce("gone")

@@ -19,7 +19,7 @@ def samples(text: str) -> dict[tuple, float]:
 
 def scrape_platform() -> dict[tuple, float]:
     """What the platform collector exports now."""
-    from scheduler_project.metrics.collector import PlatformCollector
+    from monitoring_app.metrics import PlatformCollector
 
     registry = CollectorRegistry()
     registry.register(PlatformCollector())

@@ -4,9 +4,7 @@ Redis: describe() names the families; only a scrape computes them."""
 from prometheus_client import CollectorRegistry
 
 import scheduler_project.redis_store.client
-from scheduler_project.metrics.collector import PlatformCollector
-from scheduler_project.metrics.views import scrape_time_collectors
-from workers_app.metrics import RegistryCollector
+from monitoring_app.metrics import PlatformCollector, RegistryCollector, scrape_time_collectors
 
 
 def test_registration_touches_no_database_and_no_redis(monkeypatch):

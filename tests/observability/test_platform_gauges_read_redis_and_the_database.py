@@ -23,6 +23,7 @@ def redis_state(redis_prefix, settings):
     r.set(key("schedulers", "presence", "a"), json.dumps({"roles": ["api", "control"]}), ex=60)
     r.set(key("schedulers", "presence", "b"), json.dumps({"roles": ["api"]}), ex=60)
     r.set(key("schedulers", "leader"), json.dumps({"instance_id": "b", "token": 7}), ex=60)
+    r.sadd(key("schedulers", "known"), "a", "b")  # as presence.announce does
     inbox = key("streams", "{instance:a}", "inbox")
     for n in range(3):
         r.xadd(inbox, {"n": n})

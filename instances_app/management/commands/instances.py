@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from instances_app import commands, presence
-from instances_app.lease import current_leader
+from instances_app import instance_commands, presence
 from scheduler_project.tables import render
 
 
@@ -18,15 +17,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **options):
         if action == "list":
-            leader = (current_leader() or {}).get("instance_id")
-            rows = [[i["instance_id"], "yes" if i["instance_id"] == leader else "", ",".join(i.get("roles", [])),
-                     i.get("started_at", ""), i.get("version", ""), i.get("inbox_pending", "")]
+            rows = [[i["instance_id"], "yes" if i["leader"] else "", ",".join(i["roles"]), i["started_at"] or "",
+                     i["version"], "" if i["inbox_pending"] is None else i["inbox_pending"]]
                     for i in presence.live_instances()]
             headers = ["INSTANCE", "LEADER", "ROLES", "STARTED", "VERSION", "INBOX PENDING"]
             self.stdout.write(render(headers, rows) if rows else "no live instance")
         elif action == "stepdown":
-            commands.send("stepdown", options["instance_id"])
+            instance_commands.send("stepdown", options["instance_id"])
             self.stdout.write(f"step-down sent to {options['instance_id']}")
         else:
-            targets = commands.send("reload_config", options.get("instance_id"))
+            targets = instance_commands.send("reload_config", options.get("instance_id"))
             self.stdout.write(f"config reload sent to {', '.join(targets) or 'no live instance'}")

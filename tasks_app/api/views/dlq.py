@@ -1,15 +1,11 @@
-import re
-from datetime import timedelta
-
-from django.db.models import Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from scheduler_project.api.pagination import CreatedAtKeysetPagination
+from scheduler_project.durations import parse_cutoff
 from scheduler_project.api.permissions import ADMIN, TASK_READ, TASK_WRITE
 from scheduler_project.api.viewsets import BaseReadOnlyModelViewSet
 from tasks_app import states
@@ -18,29 +14,7 @@ from tasks_app.api.serializers import (
     DeadLetterSerializer, PurgeResultSerializer, PurgeSerializer, ReplaySerializer, RunDetailSerializer,
 )
 from tasks_app.models import Run
-from tasks_app.services import retrying
-
-DURATION = re.compile(r"^(\d{1,9})([smhd])$")
-UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-PURGE_BATCH = 1000
-
-
-def cutoff_of(older_than: str):
-    match = DURATION.match(older_than.strip())
-    if match:
-        try:
-            return timezone.now() - timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
-        except OverflowError:
-            raise exceptions.ValidationError({"older_than": ["out of range"]}) from None
-    try:
-        moment = parse_datetime(older_than.strip())
-    except ValueError:
-        moment = None
-    if moment is None or moment.utcoffset() is None:
-        raise exceptions.ValidationError(
-            {"older_than": ['a duration such as "30d", "12h", "90m", "3600s", or an ISO 8601 time with an offset']}
-        )
-    return moment
+from tasks_app.services import deadletters, definitions
 
 
 class DeadLetterViewSet(BaseReadOnlyModelViewSet):
@@ -77,7 +51,7 @@ class DeadLetterViewSet(BaseReadOnlyModelViewSet):
     def replay(self, request, letter_id=None):
         run = self.get_object()
         body = self.action_body(ReplaySerializer)
-        new = retrying.replay(run, body.get("params"))
+        new = definitions.replay(run, body.get("params"), by=self.principal.name)
         detail = Run.objects.select_related("task").prefetch_related("attempts").get(pk=new.pk)
         return Response(RunDetailSerializer(detail).data, status=status.HTTP_201_CREATED)
 
@@ -86,14 +60,11 @@ class DeadLetterViewSet(BaseReadOnlyModelViewSet):
     @action(detail=False, methods=["post"])
     def purge(self, request):
         body = self.action_body(PurgeSerializer)
-        doomed = Run.objects.filter(status=states.DEAD)
+        cutoff = None
         if "older_than" in body:
-            cutoff = cutoff_of(body["older_than"])
-            doomed = doomed.filter(Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff))
-        if "task" in body:
-            doomed = doomed.filter(task_id=body["task"])
-        deleted = 0
-        while ids := list(doomed.values_list("pk", flat=True)[:PURGE_BATCH]):
-            Run.objects.filter(pk__in=ids, status=states.DEAD).delete()
-            deleted += len(ids)
+            try:
+                cutoff = parse_cutoff(body["older_than"], timezone.now())
+            except ValueError as exc:
+                raise exceptions.ValidationError({"older_than": [str(exc)]}) from None
+        deleted = deadletters.purge(older_than=cutoff, task_id=body.get("task"))
         return Response({"source": "run", "deleted": deleted})

@@ -9,7 +9,7 @@ from scheduler_project.api.viewsets import BaseReadOnlyModelViewSet
 from tasks_app.api.filters import RunFilter
 from tasks_app.api.serializers import ReplaySerializer, RunDetailSerializer, RunSerializer
 from tasks_app.models import Run
-from tasks_app.services import cancelling, retrying
+from tasks_app.services import cancelling, definitions
 
 OUTPUT_FIELDS = ("stdout", "stderr", "response_headers")
 
@@ -23,8 +23,9 @@ class RunViewSet(BaseReadOnlyModelViewSet):
     pagination_class = CreatedAtKeysetPagination
     lookup_value_regex = r"[0-9]+"
     audit_type = "run"
-    required_roles = {"list": TASK_READ, "retrieve": TASK_READ, "cancel": TASK_WRITE, "retry": TASK_WRITE}
-    extra_error_codes = {"cancel": [409], "retry": [409]}
+    required_roles = {"list": TASK_READ, "retrieve": TASK_READ, "cancel": TASK_WRITE, "replay": TASK_WRITE,
+                      "retry": TASK_WRITE}
+    extra_error_codes = {"cancel": [409], "replay": [409], "retry": [409]}
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -47,10 +48,16 @@ class RunViewSet(BaseReadOnlyModelViewSet):
         return Response(self._detail(run.pk), status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=ReplaySerializer, responses={201: RunDetailSerializer},
-                   summary="Run a finished, unsuccessful run again as a new run (a replay)")
+                   summary="Run a finished, unsuccessful run again as a new run, optionally with edited parameters")
     @action(detail=True, methods=["post"])
-    def retry(self, request, pk=None):
+    def replay(self, request, pk=None):
         run = self.get_object()
         body = self.action_body(ReplaySerializer)
-        new = retrying.replay(run, body.get("params"))
+        new = definitions.replay(run, body.get("params"), by=self.principal.name)
         return Response(self._detail(new.pk), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReplaySerializer, responses={201: RunDetailSerializer}, deprecated=True,
+                   summary="The former name of replay/, kept as an alias")
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        return self.replay(request, pk)

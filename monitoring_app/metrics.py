@@ -1,9 +1,10 @@
-"""The platform's metrics, computed at scrape time in the api process.
+"""The platform's metrics, computed at scrape time in the api process (GET /metrics: views.py).
 
 - Counters and histograms from Redis (definitions.METRICS, written by counters.py from
   whichever process counted).
 - Multi-instance state from Redis: instances present, the leader, inbox pending, DLQ depth.
-- Gauges from the database: runs by status, dead runs, worker heartbeats.
+- Gauges from the database (monitoring_app.readings): runs by status, dead runs, worker
+  heartbeats, the worker registry.
 
 Every api process of every instance exports the same cluster-wide values: aggregate them
 across scrape targets with max(), never sum() (README "Observability"). describe() lists
@@ -14,16 +15,18 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
-
+from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.utils import floatToGoString
 
+from instances_app import deadletters, inbox, presence, sessions
+from monitoring_app import readings
 from scheduler_project.metrics.counters import metric_key
 from scheduler_project.metrics.definitions import METRICS
+from scheduler_project.redis_store.client import get_redis
+from workers_app.models import Worker
 
 log = logging.getLogger("taskplane.metrics")
-RUN_WINDOW = timedelta(hours=24)
 
 GAUGES = {
     "taskplane_instance_present": ("1 for each control-plane instance whose presence key exists", ["instance_id"]),
@@ -68,9 +71,6 @@ class PlatformCollector:
 
     # --- Redis
     def _from_redis(self):
-        from scheduler_project.redis_store.client import get_redis
-        from scheduler_project.metrics import streams
-
         pipe = get_redis().pipeline(transaction=False)
         for name in METRICS:
             pipe.hgetall(metric_key(name))
@@ -79,44 +79,26 @@ class PlatformCollector:
 
         present = self._gauge("taskplane_instance_present")
         leader = self._gauge("taskplane_instance_leader")
-        for item in streams.instances():
+        for item in presence.live_instances():
             present.add_metric([item["instance_id"]], 1)
             leader.add_metric([item["instance_id"]], 1 if item["leader"] else 0)
         pending = self._gauge("scheduler_phase2_inbox_pending")
-        for instance, count in streams.inbox_pending().items():
+        for instance, count in sorted(inbox.pending_counts().items()):
             pending.add_metric([instance], count)
         dlq = self._gauge("scheduler_phase2_dlq_depth")
-        for instance, depth in streams.dlq_depths().items():
+        for instance, depth in sorted(deadletters.depths().items()):
             dlq.add_metric([instance], depth)
-        from instances_app import sessions
-
         live = self._gauge("scheduler_sessions_total")
         live.add_metric([], sessions.count())
         yield from (present, leader, pending, dlq, live)
 
     # --- database
     def _from_database(self):
-        from django.db.models import Count
-        from django.utils import timezone
-
-        from tasks_app import states
-        from tasks_app.models import Run
-        from workers_app.models import Worker
-
         now = timezone.now()
-        # Active runs through the (status, next_attempt_at) index; final ones through the
-        # created_at index over one day: both cheap however large the table grows.
-        counts = dict.fromkeys(states.STATUSES, 0)
-        active = Run.objects.filter(status__in=states.ACTIVE).order_by().values("status").annotate(n=Count("id"))
-        final = Run.objects.filter(created_at__gte=now - RUN_WINDOW, status__in=states.FINAL).order_by() \
-            .values("status").annotate(n=Count("id"))
-        for row in [*active, *final]:
-            counts[row["status"]] = row["n"]
         jobs = self._gauge("scheduler_jobs_total")
-        for status, n in counts.items():
+        for status, n in readings.runs_by_status(now).items():
             jobs.add_metric([status], n)
-        dead = GaugeMetricFamily("taskplane_runs_dead", GAUGES["taskplane_runs_dead"][0],
-                                 value=Run.objects.filter(status=states.DEAD).count())
+        dead = GaugeMetricFamily("taskplane_runs_dead", GAUGES["taskplane_runs_dead"][0], value=readings.dead_runs())
         age = self._gauge("taskplane_worker_heartbeat_age_seconds")
         running = self._gauge("taskplane_worker_running")
         for worker_id, beat, executions in Worker.objects.exclude(status=Worker.Status.OFFLINE).values_list(
@@ -161,6 +143,49 @@ def _histogram(metric, stored: dict):
     return family
 
 
+class RegistryCollector:
+    """Gauges of the worker registry, read from the database at scrape time, so every api process
+    reports the same values: the registry is the record, not any one process's memory."""
+
+    def describe(self):
+        # Without describe(), registering calls collect(): a query during app start-up.
+        yield GaugeMetricFamily("scheduler_nodes_total", "", labels=["status"])
+        yield GaugeMetricFamily("worker_load_percentage", "", labels=["worker_id"])
+        yield GaugeMetricFamily("taskplane_worker_stalled", "", labels=["worker_id"])
+        yield GaugeMetricFamily("taskplane_runs_unroutable", "")
+
+    def collect(self):
+        try:
+            by_status = readings.workers_by_status()
+            workers = list(Worker.objects.exclude(status=Worker.Status.OFFLINE).values_list(
+                "worker_id", "load", "stalled_since"))
+            unroutable = readings.unroutable()
+        except Exception as exc:  # no database reachable: scrape the rest
+            log.warning("registry metrics unavailable: %s", exc)
+            return
+        nodes = GaugeMetricFamily("scheduler_nodes_total", "Worker nodes by status", labels=["status"])
+        for status in Worker.Status.values:
+            nodes.add_metric([status], by_status[status])
+        load = GaugeMetricFamily("worker_load_percentage", "Running executions / concurrency, percent", labels=["worker_id"])
+        stalled = GaugeMetricFamily(
+            "taskplane_worker_stalled", "1 while a worker heartbeats but takes no work from a backlog", labels=["worker_id"]
+        )
+        for worker_id, worker_load, stalled_since in workers:
+            load.add_metric([worker_id], round(worker_load * 100, 1))
+            stalled.add_metric([worker_id], 1 if stalled_since else 0)
+        yield nodes
+        yield load
+        yield stalled
+        yield GaugeMetricFamily(
+            "taskplane_runs_unroutable", "Waiting runs whose queue no online worker consumes (node selection failures)",
+            value=unroutable,
+        )
+
+
+def scrape_time_collectors() -> list:
+    return [PlatformCollector(), RegistryCollector()]
+
+
 _registered = False
 
 
@@ -171,5 +196,6 @@ def register() -> None:
     from prometheus_client.registry import REGISTRY
 
     if not _registered:
-        REGISTRY.register(PlatformCollector())
+        for collector in scrape_time_collectors():
+            REGISTRY.register(collector)
         _registered = True

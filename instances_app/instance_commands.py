@@ -6,6 +6,7 @@ import logging
 from instances_app import inbox, presence
 from instances_app.inbox import InvalidMessage
 from instances_app.lease import request_stepdown
+from scheduler_project import live_config
 
 log = logging.getLogger("taskplane.instances")
 COMMANDS = {}
@@ -50,9 +51,7 @@ def stepdown(instance_id: str) -> None:
 def reload_config(instance_id: str) -> None:
     """Re-read the configuration here and, through its generation counter, in every api
     process of the instance (scheduler_project.live_config)."""
-    from scheduler_project.live_config import reload_config as reload
-
-    report = reload()
+    report = live_config.reload_config()
     log.info("instance %s reloaded its configuration: applied %s; restart required for %s", instance_id,
              ", ".join(report["applied"]) or "nothing", ", ".join(report["restart_required"]) or "nothing")
 

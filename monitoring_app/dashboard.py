@@ -14,21 +14,21 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
+from instances_app import deadletters, presence
+from monitoring_app import readings
 from tasks_app import states
 from tasks_app.models import Run
 from workers_app.models import Worker
-from workers_app.services.health import unroutable_runs
+from workers_app.services.queues import queue_depths
 
 log = logging.getLogger(__name__)
 
 RUNNING_LIMIT = 50
 RECENT_LIMIT = 25
 WORKER_LIMIT = 200
-FAILURES = (states.FAILED, states.TIMED_OUT, states.LOST, states.DEAD)
 QUEUE_DEPTH_TTL = 5.0  # every open dashboard polls; the broker is asked at most this often
 QUEUE_DEPTH_TIMEOUT = 3.0  # an unreachable broker must not hold the page
 
@@ -42,10 +42,8 @@ def _section(compute, *args):
 
 
 def instances() -> dict:
-    from scheduler_project.metrics import streams
-
-    items = streams.instances()
-    return {"items": items, "leader": streams.leader()}
+    items = presence.live_instances()
+    return {"items": items, "leader": next((i["instance_id"] for i in items if i["leader"]), None)}
 
 
 def _age(delta: timedelta) -> str:
@@ -78,7 +76,7 @@ def workers(now) -> dict:
     # Offline workers (stopped cleanly) last: the ones that need attention come first.
     rows.sort(key=lambda w: (w.status == Worker.Status.OFFLINE, w.worker_id))
     items = [_worker(w, now) for w in rows]
-    online = sum(1 for w in rows if w.status in Worker.LIVE_STATUSES)
+    online = readings.online_workers()
     return {"items": items, "online": online, "unhealthy": sum(1 for w in items if not w["healthy"]
                                                               and w["status"] != Worker.Status.OFFLINE)}
 
@@ -110,8 +108,6 @@ class _DepthCache:
             return dict(self.value)
 
     def _refresh(self, names: tuple) -> None:
-        from workers_app.services.queues import queue_depths
-
         try:
             value = queue_depths(names)
         except Exception as exc:  # noqa: BLE001
@@ -158,41 +154,30 @@ def runs(now) -> dict:
     base = Run.objects.select_related("task").defer("stdout", "stderr", "response_headers", "params")
     running = base.filter(status=states.RUNNING).order_by("started_at", "id")[:RUNNING_LIMIT]
     recent = base.order_by("-created_at", "-id")[:RECENT_LIMIT]
-    waiting = dict(Run.objects.filter(status__in=[states.PENDING, states.QUEUED, states.RETRYING]).order_by()
-                   .values_list("status").annotate(n=Count("id")))
     return {
         "running": [_run(r, now) for r in running],
         "recent": [_run(r, now) for r in recent],
-        "running_total": Run.objects.filter(status=states.RUNNING).count(),
-        "waiting": {s: waiting.get(s, 0) for s in (states.PENDING, states.QUEUED, states.RETRYING)},
+        "running_total": readings.running_runs(),
+        "waiting": readings.waiting_runs(),
         # Waiting runs that no online worker consumes: they would otherwise wait silently.
-        "unroutable": unroutable_runs().count(),
+        "unroutable": readings.unroutable(),
     }
 
 
 def failure_rate(now) -> dict:
-    """Among the runs created in the last hour that ended, the share that failed (cancelled
-    and skipped runs are neither)."""
-    by_status = dict(Run.objects.filter(created_at__gte=now - timedelta(hours=1), status__in=states.FINAL)
-                     .order_by().values_list("status").annotate(n=Count("id")))
-    failed = sum(by_status.get(s, 0) for s in FAILURES)
-    ended = failed + by_status.get(states.SUCCEEDED, 0)
-    return {"failed": failed, "ended": ended,
-            "percent": round(100.0 * failed / ended, 1) if ended else None}
+    return readings.failure_rate(now)
 
 
 def dead_letters() -> dict:
-    runs_dead = Run.objects.filter(status=states.DEAD).count()
+    runs_dead = readings.dead_runs()
     streams, stream_error = {}, ""
     try:
-        from scheduler_project.metrics.streams import dlq_depths
-
-        streams = dlq_depths()
+        streams = deadletters.depths()
     except Exception as exc:  # noqa: BLE001  the runs' count still stands
         stream_error = f"{type(exc).__name__}: {exc}"
     return {
         "runs": runs_dead,
-        "streams": [{"instance_id": k, "depth": v} for k, v in streams.items()],
+        "streams": [{"instance_id": k, "depth": v} for k, v in streams.items() if v],  # the non-empty ones
         "streams_error": stream_error,
         "total": runs_dead + sum(streams.values()),
         "admin_url": reverse("admin:tasks_app_run_changelist") + f"?status__exact={states.DEAD}",

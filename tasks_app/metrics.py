@@ -1,4 +1,4 @@
-"""What the engine calls where an event happens, so each is counted once.
+"""The engine's metrics: what it calls where an event happens, so each is counted once.
 
 Both run after the transaction commits (transaction.on_commit, robust): a rolled-back
 conclusion counts nothing, no Redis round trip happens while the run's row is locked, and
@@ -11,6 +11,7 @@ from django.db import transaction
 
 from scheduler_project.metrics import counters
 from tasks_app import states
+from tasks_app.models import RunAttempt
 
 
 def attempt_concluded(task_type: str, outcome: str, target: str, started_at, finished_at) -> None:
@@ -40,8 +41,6 @@ def attempt_started_late(run_id: int, attempt: int, started_at) -> None:
     "late" branch, which updates the attempt's start exactly once): observe its duration now."""
 
     def observe():
-        from tasks_app.models import RunAttempt
-
         row = RunAttempt.objects.filter(run_id=run_id, attempt=attempt).values_list(
             "finished_at", "run__task__type").first()
         if row and row[0] is not None:

@@ -1,0 +1,55 @@
+"""Read-side API endpoints: GET /api/v1/stats and GET /api/system/health/detailed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from django.utils import timezone as dj_timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from monitoring_app import health, readings
+from monitoring_app.api.serializers import HealthSerializer, StatsSerializer
+from scheduler_project.api.permissions import SYSTEM_READ
+from scheduler_project.api.viewsets import BaseAPIView
+
+
+class StatsView(BaseAPIView):
+    required_roles = {"get": SYSTEM_READ}
+    audit_type = "stats"
+
+    @extend_schema(responses=StatsSerializer, summary="Runs by status (last hour, last 24 h), workers, tasks")
+    def get(self, request):
+        now = dj_timezone.now()
+        return Response({
+            "generated_at": now,
+            "runs": {"last_hour": readings.runs_created_since(now - timedelta(hours=1)),
+                     "last_24h": readings.runs_created_since(now - timedelta(days=1))},
+            "workers": readings.workers_by_status(),
+            "tasks": readings.task_counts(),
+        })
+
+
+class StatsAliasView(StatsView):
+    """/api/v1/stats/ (with the slash), the same as /api/v1/stats."""
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        return super().get(request)
+
+
+class HealthDetailedView(BaseAPIView):
+    required_roles = {"get": SYSTEM_READ}
+    audit_type = "system"
+
+    @extend_schema(
+        responses={200: HealthSerializer, 503: HealthSerializer},
+        summary="Each dependency with status and latency; 503 when the database, broker or Redis fails",
+    )
+    def get(self, request):
+        checks = health.run_checks()
+        required_failed = any(c["required"] and c["status"] == "failed" for c in checks.values())
+        degraded = any(c["status"] != "ok" for c in checks.values())
+        status = "unavailable" if required_failed else ("degraded" if degraded else "ok")
+        body = {"status": status, "checked_at": datetime.now(timezone.utc), "checks": checks}
+        return Response(body, status=503 if required_failed else 200)
