@@ -1,9 +1,10 @@
 from celery import shared_task
 
 from instances_app import diagnostics, sweeper
+from scheduler_project import wire
 
 
-@shared_task(name="control.pong", ignore_result=True)
+@shared_task(name=wire.PONG, ignore_result=True)
 def pong(token: str, worker_id: str, host: str) -> None:
     diagnostics.record_pong(token, worker_id, host)
 

@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
+from scheduler_project import wire
 from tasks_app.services import attempts, cancelling, dispatch, events, firing
 
 log = logging.getLogger(__name__)
@@ -12,7 +13,7 @@ log = logging.getLogger(__name__)
 DB_RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": 1, "retry_backoff_max": 30, "max_retries": 10}
 
 
-@shared_task(name="control.run_event", ignore_result=True, acks_late=True, **DB_RETRY)
+@shared_task(name=wire.RUN_EVENT, ignore_result=True, acks_late=True, **DB_RETRY)
 def run_event(event: dict) -> str:
     try:
         return events.apply_event(event)

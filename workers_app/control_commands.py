@@ -8,7 +8,7 @@ only registers the commands.
 
 from celery.worker.control import control_command
 
-from workers_app.executors.registry import ExecutionRegistry
+from workers_app.executors.execution_registry import ExecutionRegistry
 
 DEFAULT_GRACE_SECONDS = 5.0
 

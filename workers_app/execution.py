@@ -14,12 +14,13 @@ from pathlib import Path
 from celery import current_app
 from django.conf import settings
 
-from workers_app.executors import execute as run_executor
-from workers_app.executors.registry import ExecutionRegistry, default_runtime_dir
+from scheduler_project import wire
+
+from workers_app.executors import run_spec
+from workers_app.executors.execution_registry import ExecutionRegistry, default_runtime_dir
 
 log = logging.getLogger(__name__)
 REQUIRED = ("run_id", "attempt", "fence", "execution_id", "type", "spec", "timeout_seconds")
-RUN_EVENT = "control.run_event"
 
 
 def registry_for(node: str) -> ExecutionRegistry:
@@ -57,7 +58,7 @@ def report(execution: dict, kind: str, node: str, **fields) -> None:
         "at": datetime.now(timezone.utc).isoformat(),
         **fields,
     }
-    current_app.send_task(RUN_EVENT, args=[event], queue=settings.TP.message_queue.status_queue)
+    current_app.send_task(wire.RUN_EVENT, args=[event], queue=settings.TP.message_queue.status_queue)
 
 
 class OutputForwarder:
@@ -110,7 +111,7 @@ def run_execution(execution: dict, node: str) -> str:
         return "invalid"
     report(execution, "started", node, pid=os.getpid())
     forward = OutputForwarder(execution, node)
-    result = run_executor(
+    result = run_spec(
         execution["type"], prepare_spec(execution),
         timeout=execution["timeout_seconds"],
         output_cap=settings.TP.worker.max_output_bytes,

@@ -14,11 +14,10 @@ from celery import bootsteps
 from celery.worker import state
 from django.conf import settings
 
+from scheduler_project import wire
 from scheduler_project.version import __version__
 
 log = logging.getLogger(__name__)
-HEARTBEAT = "control.heartbeat"
-EXECUTE = "workers.execute"
 
 
 def is_execution_worker(consumer) -> bool:
@@ -32,9 +31,9 @@ def consuming(consumer) -> list[str]:
 
 
 def snapshot(consumer, configured: list[str], status: str = "online") -> dict:
-    running = sorted(r.id for r in list(state.active_requests) if r.name == EXECUTE)
+    running = sorted(r.id for r in list(state.active_requests) if r.name == wire.EXECUTE)
     concurrency = consumer.pool.num_processes if consumer.pool else 1
-    started = state.total_count.get(EXECUTE, 0)
+    started = state.total_count.get(wire.EXECUTE, 0)
     worker = settings.TP.worker
     return {
         "worker_id": consumer.hostname.split("@", 1)[-1],
@@ -84,7 +83,7 @@ class Heartbeat(bootsteps.StartStopStep):
     def send(self, consumer, status: str = "online"):
         try:
             consumer.app.send_task(
-                HEARTBEAT, args=[snapshot(consumer, self.configured, status)],
+                wire.HEARTBEAT, args=[snapshot(consumer, self.configured, status)],
                 queue=settings.TP.message_queue.heartbeat_queue,
             )
         except Exception as exc:  # the broker is away; the next beat tries again

@@ -6,6 +6,8 @@ import socket
 from celery import current_app, shared_task
 from django.conf import settings
 
+from scheduler_project import wire
+
 from workers_app import services
 from tasks_app.tasks import run_steps
 from workers_app.execution import run_execution
@@ -13,24 +15,24 @@ from workers_app.execution import run_execution
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="workers.execute", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def execute(self, execution: dict) -> str:
+@shared_task(name=wire.EXECUTE, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def execute_run(self, execution: dict) -> str:
     """Runs on a worker node. Acked after it returns: a node that dies mid-run leaves the
     message to the broker, and the control role fences the redelivered copy."""
     return run_execution(execution, self.request.hostname)
 
 
-@shared_task(name="workers.ping", ignore_result=True)
+@shared_task(name=wire.PING, ignore_result=True)
 def ping(token: str) -> None:
     """A diagnostic round trip: broker -> this worker -> broker -> the control role."""
     current_app.send_task(
-        "control.pong",
+        wire.PONG,
         args=[token, settings.WORKER_ID, socket.gethostname()],
         queue=settings.TP.message_queue.control_queue,
     )
 
 
-@shared_task(name="control.heartbeat", ignore_result=True)
+@shared_task(name=wire.HEARTBEAT, ignore_result=True)
 def heartbeat(beat: dict) -> None:
     # One Redis write; the sweep writes all of them to the registry in bulk. No retry: the
     # next heartbeat carries everything this one did.

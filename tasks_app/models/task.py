@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -7,58 +5,7 @@ from django.utils import timezone
 
 from scheduler_project.config.schema import NAME_RE as TAG_RE
 from scheduler_project.queues import MAX_WORKER_TAGS
-
-HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-
-
-def _is_str_map(value) -> bool:
-    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
-
-
-def validate_shell_spec(spec: dict) -> dict[str, str]:
-    errors = {}
-    unknown = set(spec) - {"command", "argv", "env", "cwd"}
-    if unknown:
-        errors["spec"] = f"unknown shell spec keys: {', '.join(sorted(unknown))}"
-    has_command, has_argv = "command" in spec, "argv" in spec
-    if has_command == has_argv:
-        errors["spec.command"] = "give exactly one of command (a string for /bin/sh -c) or argv (a list)"
-    elif has_command and not (isinstance(spec["command"], str) and spec["command"].strip()):
-        errors["spec.command"] = "must be a non-empty string"
-    elif has_argv and not (
-        isinstance(spec["argv"], list) and spec["argv"] and all(isinstance(a, str) for a in spec["argv"])
-    ):
-        errors["spec.argv"] = "must be a non-empty list of strings"
-    if "env" in spec and not _is_str_map(spec["env"]):
-        errors["spec.env"] = "must map names to string values"
-    if "cwd" in spec and not (isinstance(spec["cwd"], str) and spec["cwd"].startswith("/")):
-        errors["spec.cwd"] = "must be an absolute path"
-    return errors
-
-
-def validate_http_spec(spec: dict) -> dict[str, str]:
-    errors = {}
-    unknown = set(spec) - {"url", "method", "headers", "body", "expected_statuses", "timeout_seconds"}
-    if unknown:
-        errors["spec"] = f"unknown http spec keys: {', '.join(sorted(unknown))}"
-    url = spec.get("url")
-    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-        errors["spec.url"] = "must be an http:// or https:// URL"
-    if str(spec.get("method", "GET")).upper() not in HTTP_METHODS:
-        errors["spec.method"] = f"must be one of {', '.join(HTTP_METHODS)}"
-    if "headers" in spec and not _is_str_map(spec["headers"]):
-        errors["spec.headers"] = "must map header names to string values"
-    statuses = spec.get("expected_statuses", [200])
-    if not (
-        isinstance(statuses, list) and statuses
-        and all(isinstance(s, int) and not isinstance(s, bool) and 100 <= s <= 599 for s in statuses)
-    ):
-        errors["spec.expected_statuses"] = "must be a non-empty list of HTTP status codes (100-599)"
-    return errors
-
-
-SPEC_VALIDATORS = {"shell": validate_shell_spec, "http": validate_http_spec}
-
+from tasks_app import specs
 
 class Task(models.Model):
     class Type(models.TextChoices):
@@ -124,13 +71,7 @@ class Task(models.Model):
     def clean(self):
         from tasks_app.schedules import ScheduleError, parse_schedule
 
-        errors = {}
-        if self.type not in SPEC_VALIDATORS:
-            errors["type"] = "must be shell or http"
-        elif not isinstance(self.spec, dict):
-            errors["spec"] = "must be an object"
-        else:
-            errors.update(SPEC_VALIDATORS[self.type](self.spec))
+        errors = specs.errors_of(self.type, self.spec)  # the executors read specs the same way
         try:
             parse_schedule(self.schedule, default_anchor=self.created_at)
         except ScheduleError as exc:

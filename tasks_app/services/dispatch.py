@@ -14,13 +14,13 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from scheduler_project import wire
 from tasks_app import states
 from tasks_app.models import OutboxEntry, Run, Task
 from tasks_app.services import run_events
 from scheduler_project.queues import execution_queue
 
 log = logging.getLogger(__name__)
-EXECUTE = "workers.execute"
 
 
 def route(task: Task) -> str:
@@ -54,7 +54,7 @@ def _fence(run: Run, task: Task) -> None:
 
 def _write_outbox(run: Run, task: Task) -> OutboxEntry:
     entry = OutboxEntry.objects.create(
-        run=run, name=EXECUTE, queue=run.queue, message_id=run.execution_id,
+        run=run, name=wire.EXECUTE, queue=run.queue, message_id=run.execution_id,
         payload={"execution": execution_message(run, task)},
     )
     transaction.on_commit(lambda: hand_over(entry.pk, entry))

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.conftest import processes_with, sleepers, wait_for  # noqa: F401  shared with the e2e tests
-from workers_app.executors.registry import ExecutionRegistry
+from workers_app.executors.execution_registry import ExecutionRegistry
 
 
 @pytest.fixture

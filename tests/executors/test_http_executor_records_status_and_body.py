@@ -2,7 +2,7 @@ import json
 import socket
 import time
 
-from workers_app.executors import execute, run_http
+from workers_app.executors import run_http, run_spec
 
 
 def test_status_headers_and_body_are_recorded(http_server):
@@ -29,7 +29,7 @@ def test_a_json_body_is_sent_as_json(http_server):
 
 
 def test_a_text_body_and_headers_are_sent_as_given(http_server):
-    result = execute(
+    result = run_spec(
         "http",
         {"url": f"{http_server}/echo", "method": "PUT", "body": "plain", "headers": {"Content-Type": "text/x-test"}},
         timeout=5,

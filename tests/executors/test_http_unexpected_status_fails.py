@@ -25,18 +25,18 @@ def test_an_expected_error_status_succeeds(http_server):
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ({}, '"url" is required'),
+        ({}, "spec.url: must be an absolute http:// or https:// URL"),
         ({"url": "ftp://example.com/x"}, "http:// or https://"),
         ({"url": "file:///etc/passwd"}, "http:// or https://"),
         ({"url": "http://"}, "http:// or https://"),
-        ({"url": "http://h/", "method": "FETCH"}, '"method" must be one of'),
-        ({"url": "http://h/", "expected_statuses": [200, 600]}, "integers from 100 to 599"),
-        ({"url": "http://h/", "expected_statuses": ["200"]}, "integers from 100 to 599"),
-        ({"url": "http://h/", "expected_statuses": [True]}, "integers from 100 to 599"),
-        ({"url": "http://h/", "expected_statuses": []}, "integers from 100 to 599"),
-        ({"url": "http://h/", "headers": {"A": 1}}, '"headers" must be'),
-        ({"url": "http://h/", "body": 12}, '"body" must be'),
-        ({"url": "http://h/", "timeout_seconds": 0}, '"timeout_seconds" must be'),
+        ({"url": "http://h/", "method": "FETCH"}, "spec.method: must be one of"),
+        ({"url": "http://h/", "expected_statuses": [200, 600]}, "spec.expected_statuses: must be a non-empty list of HTTP status codes (100-599)"),
+        ({"url": "http://h/", "expected_statuses": ["200"]}, "spec.expected_statuses: must be a non-empty list of HTTP status codes (100-599)"),
+        ({"url": "http://h/", "expected_statuses": [True]}, "spec.expected_statuses: must be a non-empty list of HTTP status codes (100-599)"),
+        ({"url": "http://h/", "expected_statuses": []}, "spec.expected_statuses: must be a non-empty list of HTTP status codes (100-599)"),
+        ({"url": "http://h/", "headers": {"A": 1}}, "spec.headers: must map"),
+        ({"url": "http://h/", "body": 12}, "spec.body: must be a string or a JSON object or list"),
+        ({"url": "http://h/", "timeout_seconds": 0}, "spec.timeout_seconds: must be a positive number"),
     ],
 )
 def test_a_bad_spec_fails_with_a_clear_error(spec, message):

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from workers_app.executors import ExecutionRegistry, execute, run_shell
+from workers_app.executors import ExecutionRegistry, run_spec, run_shell
 
 
 def test_a_cancel_before_the_start_prevents_the_start(registry, tmp_path):
@@ -22,7 +22,7 @@ def test_a_cancel_before_the_start_prevents_the_start(registry, tmp_path):
 def test_a_cancel_before_the_start_holds_for_http_too(registry):
     registry.request_cancel("run-8-a1", grace_seconds=1)
 
-    result = execute("http", {"url": "http://127.0.0.1:9/"}, timeout=1, execution_id="run-8-a1", registry=registry)
+    result = run_spec("http", {"url": "http://127.0.0.1:9/"}, timeout=1, execution_id="run-8-a1", registry=registry)
 
     assert result.status == "cancelled"
 

@@ -48,7 +48,7 @@ def test_cancel_from_another_process_kills_members_that_ignore_sigterm(registry,
              "both sleeps to start and the group to register")
 
     canceller = subprocess.run(
-        [sys.executable, "-c", "import sys; from workers_app.executors.registry import ExecutionRegistry as R; "
+        [sys.executable, "-c", "import sys; from workers_app.executors.execution_registry import ExecutionRegistry as R; "
          "print(R(sys.argv[1]).request_cancel('run-13-a1', 30))", str(registry.dir)],
         capture_output=True, text=True, timeout=10,
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 
 from .http import run_http
-from .registry import ExecutionRegistry
+from .execution_registry import ExecutionRegistry
 from .result import ExecutionResult, cap_text
 from .shell import run_shell
 
-__all__ = ["ExecutionRegistry", "ExecutionResult", "cap_text", "execute", "run_http", "run_shell"]
+__all__ = ["ExecutionRegistry", "ExecutionResult", "cap_text", "run_http", "run_shell", "run_spec"]
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ _SHELL_OPTIONS = {"timeout", "output_cap", "execution_id", "registry", "kill_gra
 _HTTP_OPTIONS = {"timeout", "output_cap"}
 
 
-def execute(task_type: str, spec: dict, **kwargs) -> ExecutionResult:
+def run_spec(task_type: str, spec: dict, **kwargs) -> ExecutionResult:
     """Run a task of the given type. Options a type does not use are ignored, so callers can
     pass the same set for every type. Never raises: a failure is a "failed" result."""
     try:

@@ -2,67 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import time
-from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import HTTPError, ReadTimeoutError
 
+from tasks_app.specs import SpecError, http_request
+
 from .result import UNKNOWN_TOTAL, ExecutionResult, cap_text
 
-METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 CHUNK = 65536
 
 
-class SpecError(ValueError):
-    pass
-
-
 def parse_spec(spec: dict) -> dict:
-    """Keyword arguments for requests plus our own keys; SpecError says what is wrong."""
-    if not isinstance(spec, dict):
-        raise SpecError("http spec must be an object")
-    url = spec.get("url")
-    if not isinstance(url, str) or not url:
-        raise SpecError('"url" is required and must be a string')
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise SpecError(f'"url" must be an absolute http:// or https:// URL, not {url!r}')
-    method = spec.get("method", "GET")
-    if not isinstance(method, str) or method.upper() not in METHODS:
-        raise SpecError(f'"method" must be one of {", ".join(sorted(METHODS))}, not {method!r}')
-    headers = spec.get("headers") or {}
-    if not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
-        raise SpecError('"headers" must be an object of string names to string values')
-    headers = dict(headers)
-    body, data = spec.get("body"), None
-    if isinstance(body, str):
-        data = body.encode("utf-8")
-    elif isinstance(body, (dict, list)):
-        data = json.dumps(body).encode("utf-8")
-        if not any(k.lower() == "content-type" for k in headers):
-            headers["Content-Type"] = "application/json"
-    elif body is not None:
-        raise SpecError('"body" must be a string or a JSON object or list')
-    expected = spec.get("expected_statuses")
-    if expected is not None:
-        # bool is an int in Python: refuse true/false explicitly.
-        if not isinstance(expected, list) or not expected or not all(
-            isinstance(s, int) and not isinstance(s, bool) and 100 <= s <= 599 for s in expected
-        ):
-            raise SpecError('"expected_statuses" must be a non-empty list of integers from 100 to 599')
-    spec_timeout = spec.get("timeout_seconds")
-    if spec_timeout is not None and (
-        isinstance(spec_timeout, bool) or not isinstance(spec_timeout, (int, float)) or spec_timeout <= 0
-    ):
-        raise SpecError('"timeout_seconds" must be a positive number')
-    # Run parameters arrive as query parameters (workers_app.execution.prepare_spec).
-    params = spec.get("params") or {}
-    if not isinstance(params, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in params.items()):
-        raise SpecError('"params" must be an object of string names to string values')
-    return {"method": method.upper(), "url": url, "headers": headers, "data": data, "params": params,
-            "expected": expected, "timeout": spec_timeout}
+    """The request of an http spec, as tasks_app.specs reads it (SpecError says what is wrong)."""
+    return http_request(spec)
 
 
 def _limit(timeout: float | None, spec_timeout: float | None) -> float | None:

@@ -10,7 +10,9 @@ import threading
 import time
 from typing import Callable
 
-from .registry import ExecutionRegistry, kill_group, validate_execution_id
+from tasks_app.specs import SpecError, shell_command
+
+from .execution_registry import ExecutionRegistry, kill_group, validate_execution_id
 from .result import ExecutionResult, cap_text
 
 log = logging.getLogger(__name__)
@@ -25,48 +27,13 @@ MAX_LINE_BYTES = 65536
 OutputCallback = Callable[[str, str], None]
 
 
-class SpecError(ValueError):
-    pass
-
-
-def _no_nul(value: str, what: str) -> str:
-    if "\0" in value:
-        raise SpecError(f"{what} must not contain NUL characters")
-    return value
-
-
 def parse_spec(spec: dict) -> tuple[list[str], dict[str, str], str | None]:
-    """(argv, environment, cwd) from a task spec; SpecError says what is wrong."""
-    if not isinstance(spec, dict):
-        raise SpecError("shell spec must be an object")
-    has_command, has_argv = spec.get("command") is not None, spec.get("argv") is not None
-    if has_command == has_argv:
-        raise SpecError('shell spec needs exactly one of "command" (a string) or "argv" (a list)')
-    if has_command:
-        command = spec["command"]
-        if not isinstance(command, str) or not command.strip():
-            raise SpecError('"command" must be a non-empty string')
-        argv = ["/bin/sh", "-c", _no_nul(command, '"command"')]
-    else:
-        argv = spec["argv"]
-        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv) or not argv[0]:
-            raise SpecError('"argv" must be a non-empty list of strings with a non-empty program')
-        argv = [_no_nul(a, '"argv"') for a in argv]
-    env = dict(os.environ)
-    extra = spec.get("env") or {}
-    if not isinstance(extra, dict):
-        raise SpecError('"env" must be an object of string names to string values')
-    for key, value in extra.items():
-        if not isinstance(key, str) or not key or "=" in key or not isinstance(value, str):
-            raise SpecError(f'"env" entry {key!r}: names must be non-empty strings without "=", values strings')
-        env[_no_nul(key, '"env" names')] = _no_nul(value, '"env" values')
-    cwd = spec.get("cwd")
-    if cwd is not None:
-        if not isinstance(cwd, str) or not cwd:
-            raise SpecError('"cwd" must be a non-empty string')
-        if not os.path.isdir(_no_nul(cwd, '"cwd"')):
-            raise SpecError(f'"cwd" {cwd!r} is not an existing directory')
-    return argv, env, cwd
+    """(argv, environment, cwd) of a shell spec, as tasks_app.specs reads it (SpecError says
+    what is wrong), plus what only this node can judge: that the working directory exists."""
+    argv, extra, cwd = shell_command(spec)
+    if cwd is not None and not os.path.isdir(cwd):
+        raise SpecError({"spec.cwd": f"{cwd!r} is not an existing directory on this node"})
+    return argv, {**os.environ, **extra}, cwd
 
 
 class _Reader(threading.Thread):

@@ -2,7 +2,7 @@
 
 from .draining import UnknownWorker, drain, resume
 from .health import evaluate_health, mark_routing
-from .registry import InvalidHeartbeat, apply_heartbeats, detect_lost_workers, record_heartbeat
+from .liveness import InvalidHeartbeat, apply_heartbeats, detect_lost_workers, record_heartbeat
 from .snapshots import flush as flush_snapshots
 from .snapshots import store as store_snapshot
 

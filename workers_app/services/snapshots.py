@@ -4,7 +4,7 @@
     {prefix}:v1:nodes:snapshot:{node_id} (the latest heartbeat, TTL presence_ttl_seconds)
 
 A heartbeat costs the control role one Redis round trip; the sweep then writes every
-snapshot to the Worker rows in bulk (registry.apply_heartbeats), so the database sees one
+snapshot to the Worker rows in bulk (liveness.apply_heartbeats), so the database sees one
 batched write per sweep however many workers beat, and every instance sees every worker.
 """
 
@@ -17,7 +17,7 @@ from django.utils import timezone
 from scheduler_project.redis_store.accounting import redis_op, redis_pipeline
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
-from workers_app.services.registry import InvalidHeartbeat, apply_heartbeats, parse_heartbeat
+from workers_app.services.liveness import InvalidHeartbeat, apply_heartbeats, parse_heartbeat
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,13 @@
+"""The names on the wire between the roles: the Celery task names each role sends and the other
+consumes. The control plane and the worker nodes share no code path but these strings, so they
+are written once, here. (Renaming one breaks every node of an older version: don't.)"""
+
+# control -> worker nodes (execution queues): run one attempt of a run.
+EXECUTE = "workers.execute"
+# worker nodes -> control (status queue): `started`, `output` and `finished` of an attempt.
+RUN_EVENT = "control.run_event"
+# worker nodes -> control (heartbeat queue): the node's snapshot.
+HEARTBEAT = "control.heartbeat"
+# the diagnostic round trip: anyone -> worker (workers.ping) -> control (control.pong).
+PING = "workers.ping"
+PONG = "control.pong"
