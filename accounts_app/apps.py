@@ -9,9 +9,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # What the infrastructure asks of accounts (scheduler_project.hooks).
-        from scheduler_project import hooks
-
         from accounts_app import services
+        from scheduler_project import hooks
 
         hooks.user_roles.provide(services.user_roles)
         hooks.provision_config_keys.provide(lambda keys: services.provision_config_keys(keys).as_dict())

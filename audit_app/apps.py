@@ -8,9 +8,8 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit log"
 
     def ready(self):
-        from scheduler_project import hooks
-
         from audit_app import services, signals  # noqa: F401  signals: admin LogEntry -> AuditEntry
+        from scheduler_project import hooks
 
         # The API's base view records every mutation through these (scheduler_project.hooks).
         hooks.audit_snapshot.provide(services.snapshot)

@@ -15,6 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from audit_app.models import AuditEntry
+from scheduler_project.api.principal import client_address
 
 REDACTED = "[redacted]"
 SECRET_NAME = re.compile(
@@ -65,8 +66,6 @@ def snapshot(obj: models.Model | None) -> dict | None:
 
 
 def request_meta(request) -> dict:
-    from scheduler_project.api.principal import client_address
-
     meta = getattr(request, "META", {})
     return {
         "method": getattr(request, "method", "") or "",

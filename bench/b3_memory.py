@@ -22,9 +22,9 @@ def main(variant: str, max_interval: float) -> None:
 
     from bench.b3_rows import isolate
     from bench.b3_scheduler import BROKER
-    from scheduler_project.redis_store.client import get_redis
     from instances_app.scheduler import LeaderScheduler
     from scheduler_project.celery import app
+    from scheduler_project.redis_store.client import get_redis
 
     with isolate(settings, secrets.token_hex(4), BROKER):
         cls = LeaderScheduler if variant == "ours" else DatabaseScheduler

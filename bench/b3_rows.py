@@ -67,8 +67,8 @@ def isolate(settings, uid: str, broker_url: str):
     which would publish to the shared control queue) off. Keys under the prefix go at the end."""
     import redis
 
-    from scheduler_project.redis_store.client import get_redis
     from scheduler_project.celery import app
+    from scheduler_project.redis_store.client import get_redis
 
     prefix = f"bench-b3-{uid}"
     saved_tp, saved = settings.TP, {k: app.conf[k] for k in ("broker_url", "beat_schedule")}

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from datetime import UTC
 
 from bench import harness
 
@@ -220,9 +221,9 @@ def _interval_of(scheduler, periodic_pk: int):
 
 
 def _aware(epoch: float):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(epoch, timezone.utc)
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 @contextmanager

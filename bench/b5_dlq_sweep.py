@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bench import harness
 from bench.inbox_common import NOOP_TYPE, logs_to_devnull, noop, phase2_for_bench, raw_client, sample_body
@@ -55,7 +55,7 @@ def build(client, p: int, stream: str, errors: str) -> int:
         for start in range(0, len(group_ids), CHUNK):
             client.xclaim(stream, p2.stream_group, "crashed:1", 0, group_ids[start:start + CHUNK], idle=idle,
                           retrycount=times, justid=True)
-    at = datetime.now(timezone.utc).isoformat()
+    at = datetime.now(UTC).isoformat()
     history = json.dumps([{"consumer": "crashed:1", "error": "RuntimeError: bench poison", "at": at}] * 3)
     for start in range(0, len(exhausted), CHUNK):
         client.hset(errors, mapping={i: history for i in exhausted[start:start + CHUNK]})
@@ -116,7 +116,7 @@ def sweep_raw(side: Copy) -> dict:
             dead = [(i, f) for i, f in entries if times[i] > p2.dlq_max_deliveries]
             histories = client.hmget(side.errors, [i for i, _ in dead]) if dead else []
             pipe = client.pipeline(transaction=False)
-            moved_at = datetime.now(timezone.utc).isoformat()
+            moved_at = datetime.now(UTC).isoformat()
             for (entry_id, fields), found in zip(dead, histories):
                 history = json.loads(found or "[]")
                 pipe.xadd(side.dlq, {**fields, "source_id": entry_id, "instance_id": side.instance_id,

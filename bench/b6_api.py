@@ -113,7 +113,7 @@ def queries(send) -> int:
 
 def compare(report, name: str, sends: dict, expect: int, reps: int, n: int, size: int, extra: str = "") -> dict:
     lat = {side: [] for side in sends}
-    for side, send in sends.items():  # warm: urlconf, middleware chains, prepared plans
+    for send in sends.values():  # warm: urlconf, middleware chains, prepared plans
         timed_batch(send, 20, [], expect)
     counts = {side: queries(send) for side, send in sends.items()}
     samples = harness.interleaved(reps, {side: (lambda s=side: timed_batch(sends[s], n, lat[s], expect))
@@ -227,7 +227,7 @@ def profile(name: str, runs: int, requests: int) -> None:
             profiler = cProfile.Profile()
             profiler.runcall(timed_batch, send, requests, [], expect)
             by_package: dict[str, float] = {}
-            for (path, _, function), (_, _, own, _, _) in pstats.Stats(profiler).stats.items():
+            for (path, _, _function), (_, _, own, _, _) in pstats.Stats(profiler).stats.items():
                 found = re.search(r"site-packages/([^/]+)", path) or re.search(r"/work/main/([^/]+)/", path)
                 package = found.group(1) if found else ("C builtins" if path == "~" else os.path.basename(path))
                 by_package[package] = by_package.get(package, 0.0) + own

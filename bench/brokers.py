@@ -14,10 +14,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import psutil
 import redis
@@ -154,10 +154,9 @@ def bench_platform(prefix: str, mq_type: str, url: str):
 @contextmanager
 def side_by_side(broker: str):
     """Both sets of worker processes on one broker, warmed up; everything reaped on the way out."""
-    from tests.conftest import reap
-
     from bench.raw_celery_app import make_app
     from tasks_app.models import Task
+    from tests.conftest import reap
 
     mq_type, url = BROKERS[broker][0], BROKERS[broker][1]()
     platform = bench_platform(f"taskplane-bench-{broker}-", mq_type, url)

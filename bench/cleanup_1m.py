@@ -27,7 +27,7 @@ import statistics
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +50,7 @@ def populate(n: int) -> dict:
     Task.objects.all().delete()
     tasks = [Task.objects.create(name=f"bench-{i}", type="shell", spec={"command": "true"},
                                  retention_days={0: 90, 1: 7}.get(i)) for i in range(20)]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     weights = [w for _, w in STATUSES]
     names = [s for s, _ in STATUSES]
     rng = random.Random(7)

@@ -13,7 +13,7 @@ the history of its failures.
 import json
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import redis
 from django.conf import settings
@@ -83,7 +83,7 @@ def handle(instance_id: str, entry_id: str, fields: dict, consumer: str) -> bool
 def record_failure(instance_id: str, entry_id: str, consumer: str, error: str) -> None:
     redis = get_redis()
     history = json.loads(redis.hget(keys.errors(instance_id), entry_id) or "[]")
-    history.append({"consumer": consumer, "error": error[:1000], "at": datetime.now(timezone.utc).isoformat()})
+    history.append({"consumer": consumer, "error": error[:1000], "at": datetime.now(UTC).isoformat()})
     redis_op("hset", redis.hset, keys.errors(instance_id), entry_id, json.dumps(history[-20:]))
 
 

@@ -2,7 +2,6 @@
 
 import logging
 
-
 from instances_app import inbox, presence
 from instances_app.inbox import InvalidMessage
 from instances_app.lease import request_stepdown

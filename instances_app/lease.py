@@ -11,7 +11,7 @@ is unique on (task, scheduled_for) in the database.
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.conf import settings
 
@@ -72,7 +72,7 @@ class Lease:
             self.value = None
         token = redis_op("incr", redis.incr, keys.leader_fence())
         value = json.dumps({"instance_id": self.instance_id, "token": token,
-                            "since": datetime.now(timezone.utc).isoformat()})
+                            "since": datetime.now(UTC).isoformat()})
         if redis_op("set", redis.set, keys.leader(), value, nx=True, px=self.ttl_ms):
             self.value = value
             log.info("instance %s is the leader (fencing token %s)", self.instance_id, token)

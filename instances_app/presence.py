@@ -7,19 +7,19 @@ import logging
 import os
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.conf import settings
 
 from instances_app.lease import current_leader
+from scheduler_project.metrics import counters
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.accounting import redis_op, redis_pipeline
 from scheduler_project.redis_store.client import get_redis
 from scheduler_project.version import __version__
-from scheduler_project.metrics import counters
 
 log = logging.getLogger("taskplane.instances")
-STARTED_AT = datetime.now(timezone.utc).isoformat()
+STARTED_AT = datetime.now(UTC).isoformat()
 
 
 def ttl() -> int:
@@ -53,7 +53,7 @@ def announce(instance_id: str | None = None, inbox_pending: int | None = None) -
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "inbox_pending": inbox_pending,
-        "at": datetime.now(timezone.utc).isoformat(),
+        "at": datetime.now(UTC).isoformat(),
     }
     redis = get_redis()
     redis_op("set", redis.set, keys.presence(instance_id), json.dumps(record), ex=ttl())

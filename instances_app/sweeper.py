@@ -10,16 +10,16 @@ read and handled too, so nothing sent to it is stranded.
 import json
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import redis
 from django.conf import settings
 
 from instances_app import inbox, presence
+from scheduler_project.metrics import counters
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.accounting import redis_op, redis_pipeline
 from scheduler_project.redis_store.client import get_redis
-from scheduler_project.metrics import counters
 
 log = logging.getLogger("taskplane.instances")
 
@@ -56,7 +56,7 @@ def settle(instance_id: str, exhausted: list[tuple[str, dict, int]], handled: li
     redis_client = get_redis()
     dead_ids = [entry_id for entry_id, _, _ in exhausted]
     histories = redis_op("hmget", redis_client.hmget, keys.errors(instance_id), dead_ids) if dead_ids else []
-    moved_at = datetime.now(timezone.utc).isoformat()
+    moved_at = datetime.now(UTC).isoformat()
     commands, reasons = [], []
     for (entry_id, fields, times), found in zip(exhausted, histories):
         history = json.loads(found or "[]")

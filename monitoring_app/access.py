@@ -9,6 +9,9 @@ from __future__ import annotations
 from enum import Enum
 
 from django.conf import settings
+from rest_framework.exceptions import AuthenticationFailed
+
+from accounts_app.authentication import APIKeyAuthentication
 
 READ_ROLES = frozenset({"Admin", "SystemRead"})
 
@@ -35,10 +38,6 @@ def check(request) -> tuple[Access, str]:
 
 def _check_key(request) -> tuple[Access, str]:
     # The REST API's own key check (hash, prefix, revocation, expiry, provisioned API_KEYS).
-    from rest_framework.exceptions import AuthenticationFailed
-
-    from accounts_app.authentication import APIKeyAuthentication
-
     try:
         user, _ = APIKeyAuthentication().authenticate(request)
     except AuthenticationFailed as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.utils import floatToGoString

@@ -30,10 +30,9 @@ def _install_worker_parts():
     # (active only on nodes consuming execution queues), the instance loop (presence and inbox,
     # active only on control workers) and the taskplane_cancel command.
     from instances_app.bootstep import InstanceLoop
+    from scheduler_project.health_server import WorkerHealth
     from workers_app import control_commands  # noqa: F401
     from workers_app.heartbeat import Heartbeat
-
-    from scheduler_project.health_server import WorkerHealth
 
     app.steps["consumer"].add(Heartbeat)
     app.steps["consumer"].add(InstanceLoop)

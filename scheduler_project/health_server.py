@@ -17,8 +17,8 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 from celery import bootsteps
 
@@ -40,7 +40,7 @@ class HealthServer:
     def port(self) -> int:
         return self.httpd.server_address[1]
 
-    def start(self) -> "HealthServer":
+    def start(self) -> HealthServer:
         self.thread.start()
         log.info("health endpoint of the %s role on port %s", self.role, self.port)
         return self

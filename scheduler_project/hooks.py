@@ -9,7 +9,8 @@ worker role installs few apps) gets a harmless answer instead of an ImportError.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class Hook:

@@ -11,6 +11,10 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit, urlunsplit
 
+from django.conf import settings
+
+from scheduler_project.redis_store.client import get_counting_redis
+
 log = logging.getLogger("taskplane.instances")
 
 
@@ -30,14 +34,10 @@ def log_instance_started(instance_id: str, roles: list[str], phase2_enabled: boo
 
 def announce_redis() -> bool:
     """Ping the multi-instance Redis and say whether this process reaches it."""
-    from django.conf import settings
-
-    from scheduler_project.metrics.counters import _client
-
     p2 = settings.TP.scheduler.phase2.redis
     where = ",".join(masked(u) for u in p2.cluster_urls) if p2.mode == "cluster" else masked(settings.CONFIG.redis_url)
     try:
-        _client().ping()
+        get_counting_redis().ping()
     except Exception as exc:  # noqa: BLE001
         log.error("Redis connection failed: %s", exc, extra={"redis": where, "redis_mode": p2.mode})
         return False
@@ -49,7 +49,6 @@ def connect_celery_signals() -> None:
     """The dispatcher (beat) and control (worker) roles announce Redis once they are up;
     worker nodes hold no Redis connection and stay silent."""
     from celery.signals import beat_init, worker_ready
-    from django.conf import settings
 
     def on_ready(**kwargs):
         if settings.ROLE in ("control", "dispatcher"):

@@ -14,6 +14,8 @@ a lock file around each write and each rollover, so one file is safe across proc
 import logging
 from pathlib import Path
 
+from scheduler_project.config import BASE_DIR
+
 # Extra fields the pretty format shows, in this order, when a record has them.
 CONTEXT_FIELDS = ("worker_id", "task", "run_id", "attempt", "roles", "redis", "key_prefix")
 
@@ -48,8 +50,6 @@ class PrettyFormatter(logging.Formatter):
 def log_file_path(log_file: str) -> Path:
     """A relative log_file is relative to the project directory, like [embedded] data_dir,
     so every process of a machine agrees on it whatever its working directory."""
-    from scheduler_project.config import BASE_DIR
-
     path = Path(log_file)
     return path if path.is_absolute() else BASE_DIR / path
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 import dj_database_url
 from corsheaders.defaults import default_headers as corsheaders_default_headers
 
-from scheduler_project.version import __version__
 from scheduler_project.config import get_config
 from scheduler_project.logging_config import build_logging
+from scheduler_project.version import __version__
 
 CONFIG = get_config()
 TP = CONFIG.settings

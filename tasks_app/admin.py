@@ -1,10 +1,10 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from scheduler_project.errors import EngineError
 from tasks_app import states
 from tasks_app.models import Run, RunAttempt, Task
 from tasks_app.services import cancelling, definitions
-from scheduler_project.errors import EngineError
 
 
 def _report(modeladmin, request, done: int, verb: str, errors: list[str]):

@@ -2,6 +2,9 @@ from django.conf import settings
 from django.core.checks import Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
+from django.db.models import Max
+
+from tasks_app.models import Task
 
 
 @register("taskplane")
@@ -11,10 +14,6 @@ def check_visibility_timeout(app_configs=None, **kwargs):
     mq = settings.TP.message_queue
     if mq.type != "redis_stream" or settings.ROLE == "worker":
         return []
-    from django.db.models import Max
-
-    from tasks_app.models import Task
-
     try:
         longest = Task.objects.aggregate(longest=Max("timeout_seconds"))["longest"] or 0
     except (DatabaseError, ImproperlyConfigured):  # not migrated yet, or no database here

@@ -24,10 +24,10 @@ from __future__ import annotations
 import heapq
 import re
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
-from typing import Iterator
+from datetime import UTC, date, datetime, timedelta
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 DAY = 86400
@@ -47,7 +47,7 @@ MACROS = {
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _EPOCH_NAIVE = datetime(1970, 1, 1)
-_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_ORDINAL = date.max.toordinal() - 2
 _DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February: in leap years
 
@@ -323,7 +323,7 @@ def parse(expression: str) -> CronSpec:
 # ----- time zone arithmetic (integer seconds; "local" = wall-clock time read as if UTC) -----
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 

@@ -67,11 +67,11 @@ interval row does not know the anchor.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import islice
-from typing import Iterator
 from zoneinfo import ZoneInfo, available_timezones
 
 from tasks_app import cron
@@ -92,7 +92,7 @@ __all__ = [
 ]
 
 MAX_INTERVAL_SECONDS = 366 * 86400
-_UTC = timezone.utc
+_UTC = UTC
 _KINDS = ("cron", "interval_seconds", "at")
 _ALLOWED = {"cron": {"cron", "timezone"}, "interval_seconds": {"interval_seconds", "anchor"}, "at": {"at"}}
 

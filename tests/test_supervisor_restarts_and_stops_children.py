@@ -39,7 +39,8 @@ def test_stop_terminates_every_group_including_grandchildren():
     # A child that starts a grandchild which ignores SIGTERM: only the group KILL reaches it.
     code = (
         "import subprocess, sys, time;"
-        "subprocess.Popen([sys.executable, '-c', 'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)']);"
+        "subprocess.Popen([sys.executable, '-c', "
+        "'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)']);"
         "time.sleep(60)"
     )
     parent = python_child("parent", code)

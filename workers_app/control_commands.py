@@ -8,6 +8,7 @@ only registers the commands.
 
 from celery.worker.control import control_command
 
+from workers_app.execution import registry_for
 from workers_app.executors.execution_registry import ExecutionRegistry
 
 DEFAULT_GRACE_SECONDS = 5.0
@@ -19,8 +20,6 @@ def _registry(state) -> ExecutionRegistry:
     node = getattr(getattr(state, "consumer", None), "hostname", None)
     if not node:
         return ExecutionRegistry()
-    from workers_app.execution import registry_for  # lazy: needs Django settings, ready by now
-
     return registry_for(node)
 
 

@@ -8,14 +8,13 @@ import json
 import logging
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
 
 from scheduler_project import wire
-
 from workers_app.executors import run_spec
 from workers_app.executors.execution_registry import ExecutionRegistry, default_runtime_dir
 
@@ -55,7 +54,7 @@ def report(execution: dict, kind: str, node: str, **fields) -> None:
         "fence": execution["fence"],
         "worker": node.split("@", 1)[-1],
         "node": node,
-        "at": datetime.now(timezone.utc).isoformat(),
+        "at": datetime.now(UTC).isoformat(),
         **fields,
     }
     current_app.send_task(wire.RUN_EVENT, args=[event], queue=settings.TP.message_queue.status_queue)

@@ -8,7 +8,7 @@ execution ids) and its progress counters. The control role keeps the Worker rows
 import logging
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from celery import bootsteps
 from celery.worker import state
@@ -16,6 +16,7 @@ from django.conf import settings
 
 from scheduler_project import wire
 from scheduler_project.version import __version__
+from workers_app.execution import registry_for
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def snapshot(consumer, configured: list[str], status: str = "online") -> dict:
         "executions_started": started,
         "executions_finished": max(0, started - len(running)),
         "status": status,
-        "at": datetime.now(timezone.utc).isoformat(),
+        "at": datetime.now(UTC).isoformat(),
     }
 
 
@@ -68,8 +69,6 @@ class Heartbeat(bootsteps.StartStopStep):
         interval = settings.TP.worker.heartbeat_interval_seconds
         # Cancel markers outlive their runs on purpose (a redelivered copy must not start);
         # a day later they are only clutter.
-        from workers_app.execution import registry_for
-
         registry_for(consumer.hostname).prune()
         self.send(consumer)
         self.timer = consumer.timer.call_repeatedly(interval, self.send, (consumer,), priority=10)

@@ -7,9 +7,8 @@ from celery import current_app, shared_task
 from django.conf import settings
 
 from scheduler_project import wire
-
-from workers_app import services
 from tasks_app.tasks import run_steps
+from workers_app import services
 from workers_app.execution import run_execution
 
 log = logging.getLogger(__name__)

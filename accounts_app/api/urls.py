@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from accounts_app.api.views import APIKeyViewSet, TokenObtainView, RefreshTokenView, WhoAmIView
+from accounts_app.api.views import APIKeyViewSet, RefreshTokenView, TokenObtainView, WhoAmIView
 
 router = SimpleRouter()
 router.register("api-keys", APIKeyViewSet, basename="api-key")

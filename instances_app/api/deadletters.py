@@ -13,7 +13,11 @@ from rest_framework.response import Response
 
 from instances_app import deadletters
 from instances_app.api.serializers import (
-    INSTANCE_ID, STREAM_ENTRY_ID, InboxDeadLetterSerializer, InboxPurgeResultSerializer, InboxPurgeSerializer,
+    INSTANCE_ID,
+    STREAM_ENTRY_ID,
+    InboxDeadLetterSerializer,
+    InboxPurgeResultSerializer,
+    InboxPurgeSerializer,
     InboxReplayResultSerializer,
 )
 from scheduler_project.api.permissions import ADMIN, TASK_READ, TASK_WRITE

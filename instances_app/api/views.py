@@ -1,8 +1,8 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from instances_app.presence import live_instances
 from instances_app.api.serializers import InstanceSerializer
+from instances_app.presence import live_instances
 from scheduler_project.api.permissions import SYSTEM_READ
 from scheduler_project.api.viewsets import BaseViewSet
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone as dj_timezone
 from drf_spectacular.utils import extend_schema
@@ -51,5 +51,5 @@ class HealthDetailedView(BaseAPIView):
         required_failed = any(c["required"] and c["status"] == "failed" for c in checks.values())
         degraded = any(c["status"] != "ok" for c in checks.values())
         status = "unavailable" if required_failed else ("degraded" if degraded else "ok")
-        body = {"status": status, "checked_at": datetime.now(timezone.utc), "checks": checks}
+        body = {"status": status, "checked_at": datetime.now(UTC), "checks": checks}
         return Response(body, status=503 if required_failed else 200)

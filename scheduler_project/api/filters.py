@@ -3,7 +3,7 @@ a 500): ids beyond a 64-bit integer, and times that overflow when converted to U
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import django_filters
 from django import forms
@@ -33,9 +33,9 @@ class _AwareDateTimeField(forms.CharField):
         if moment is None:
             raise forms.ValidationError("must be an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z")
         if moment.utcoffset() is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         try:
-            return moment.astimezone(timezone.utc)
+            return moment.astimezone(UTC)
         except OverflowError:
             raise forms.ValidationError("out of range") from None
 

@@ -9,7 +9,7 @@ GET /api/system/health/detailed, each dependency checked, is monitoring_app's.)
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psutil
 from django.conf import settings
@@ -25,7 +25,7 @@ from scheduler_project.api.schema import error_response
 from scheduler_project.api.viewsets import BaseAPIView
 from scheduler_project.config import ConfigError
 
-_STARTED = datetime.fromtimestamp(psutil.Process().create_time(), tz=timezone.utc)
+_STARTED = datetime.fromtimestamp(psutil.Process().create_time(), tz=UTC)
 
 
 class ComponentsSerializer(serializers.Serializer):
@@ -59,7 +59,7 @@ class InfoView(BaseAPIView):
             "environment": settings.CONFIG.environment,
             "pid": os.getpid(),
             "started_at": _STARTED,
-            "uptime_seconds": round((datetime.now(timezone.utc) - _STARTED).total_seconds(), 3),
+            "uptime_seconds": round((datetime.now(UTC) - _STARTED).total_seconds(), 3),
             "components": {
                 "database": connection.vendor,
                 "broker": tp.message_queue.type,

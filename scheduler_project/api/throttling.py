@@ -24,9 +24,9 @@ import time
 from rest_framework.throttling import BaseThrottle
 
 from scheduler_project import live_config
+from scheduler_project.api.principal import principal_of
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
-from scheduler_project.api.principal import principal_of
 
 log = logging.getLogger(__name__)
 

@@ -50,12 +50,12 @@ class Database(Section):
     @field_validator("url")
     @classmethod
     def _scheme(cls, value: str) -> str:
-        if value and not value.split(":", 1)[0] in ("postgres", "postgresql", "sqlite"):
+        if value and value.split(":", 1)[0] not in ("postgres", "postgresql", "sqlite"):
             raise ValueError(f"unsupported database URL scheme in {value.split(':', 1)[0]!r}: use postgresql:// or sqlite://")
         return value
 
     @model_validator(mode="after")
-    def _bounds(self) -> "Database":
+    def _bounds(self) -> Database:
         if self.min_connections > self.max_connections:
             raise ValueError("min_connections must not exceed max_connections")
         if self.pool and self.pool.min_connections > self.pool.max_connections:
@@ -93,7 +93,7 @@ class MessageQueue(Section):
         return _name(value, "queue name")
 
     @model_validator(mode="after")
-    def _url_matches_type(self) -> "MessageQueue":
+    def _url_matches_type(self) -> MessageQueue:
         scheme = self.url.split(":", 1)[0] if self.url else ""
         if self.type == "rabbitmq" and not self.url:
             raise ValueError("type 'rabbitmq' needs url (MESSAGE_QUEUE_URL), e.g. amqp://guest:guest@localhost:5672//")
@@ -192,7 +192,7 @@ class Tls(Section):
     ca_file: str = ""
 
     @model_validator(mode="after")
-    def _files(self) -> "Tls":
+    def _files(self) -> Tls:
         if self.enabled and not (self.cert_file and self.key_file):
             raise ValueError("enabled TLS needs cert_file and key_file")
         return self
@@ -247,7 +247,7 @@ class Phase2Redis(Section):
     key_prefix: str = "taskplane"
 
     @model_validator(mode="after")
-    def _mode(self) -> "Phase2Redis":
+    def _mode(self) -> Phase2Redis:
         if self.mode == "cluster" and not self.cluster_urls:
             raise ValueError("mode 'cluster' needs cluster_urls")
         for url in ([self.url] if self.url else []) + self.cluster_urls:

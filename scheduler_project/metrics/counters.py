@@ -20,16 +20,14 @@ import json
 import logging
 import threading
 import time
-from functools import lru_cache
 
 from scheduler_project.metrics.definitions import METRICS, Metric
 from scheduler_project.redis_store import keys
-from scheduler_project.redis_store.client import get_redis
+from scheduler_project.redis_store.client import get_counting_redis
 
 log = logging.getLogger("taskplane.metrics")
 
 RETRY_SECONDS = 5.0
-SOCKET_TIMEOUT_SECONDS = 1.0
 MAX_PENDING_FIELDS = 10_000
 
 _lock = threading.Lock()
@@ -96,29 +94,6 @@ def _observation(name: str, labels: dict | None, value: float) -> dict:
     return {(key, f"b:{bucket_for(metric, value)}:{field}"): 1, (key, f"sum:{field}"): value}
 
 
-def _client():
-    """A client of the multi-instance Redis with short timeouts and no retries: a hung Redis
-    costs a caller at most SOCKET_TIMEOUT_SECONDS, then nothing for RETRY_SECONDS, and a
-    command is never re-sent (a re-sent HINCRBY would count twice). A cluster uses the
-    shared client."""
-    from django.conf import settings
-
-    p2 = settings.TP.scheduler.phase2.redis
-    if p2.mode == "cluster":
-        return get_redis()
-    return _single(p2.url or settings.CONFIG.redis_url)
-
-
-@lru_cache(maxsize=4)  # per URL, like scheduler_project.redis_store.client: a changed configuration gets its own
-def _single(url: str):
-    import redis
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
-    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=SOCKET_TIMEOUT_SECONDS,
-                                socket_connect_timeout=SOCKET_TIMEOUT_SECONDS, retry=Retry(NoBackoff(), 0))
-
-
 def _merge(into: dict, writes: dict) -> None:
     for field, amount in writes.items():
         into[field] = into.get(field, 0) + amount
@@ -138,7 +113,7 @@ def _write(writes: dict) -> None:
     if not batch:
         return
     try:
-        client = _client()
+        client = get_counting_redis()
         # MULTI/EXEC on one server: all of the batch is applied or none of it, so a failed
         # batch can be put back without counting anything twice. (A cluster spreads the
         # hashes over slots: there the pipeline is plain.)

@@ -37,7 +37,7 @@ def stepdown(instance_id: str) -> str:
 
 
 def _tag(instance_id: str) -> str:
-    return "{instance:%s}" % instance_id
+    return f"{{instance:{instance_id}}}"
 
 
 def inbox(instance_id: str) -> str:

@@ -1,8 +1,8 @@
 from rest_framework import serializers
 
+from scheduler_project.api.fields import ObjectField, StringListField
 from scheduler_project.api.serializers import ModelSerializer
 from tasks_app import states
-from scheduler_project.api.fields import ObjectField, StringListField
 from tasks_app.api.fields import ScheduleField, SpecField
 from tasks_app.models import Run, RunAttempt, Task
 

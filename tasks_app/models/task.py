@@ -6,6 +6,8 @@ from django.utils import timezone
 from scheduler_project.config.schema import NAME_RE as TAG_RE
 from scheduler_project.queues import MAX_WORKER_TAGS
 from tasks_app import specs
+from tasks_app.schedules import ScheduleError, parse_schedule
+
 
 class Task(models.Model):
     class Type(models.TextChoices):
@@ -69,8 +71,6 @@ class Task(models.Model):
         return self.name
 
     def clean(self):
-        from tasks_app.schedules import ScheduleError, parse_schedule
-
         errors = specs.errors_of(self.type, self.spec)  # the executors read specs the same way
         try:
             parse_schedule(self.schedule, default_anchor=self.created_at)
@@ -112,6 +112,4 @@ class Task(models.Model):
 
     @property
     def parsed_schedule(self):
-        from tasks_app.schedules import parse_schedule
-
         return parse_schedule(self.schedule, default_anchor=self.created_at)

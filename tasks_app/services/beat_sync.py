@@ -7,7 +7,7 @@ plain queryset updates, which send no signals, so the two never chase each other
 
 import json
 import threading
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 from django.conf import settings
 from django.utils import timezone
@@ -71,7 +71,7 @@ def schedule_from_beat(periodic: PeriodicTask, current: dict | None) -> dict | N
         return {**(current or {}), "interval_seconds": max(1, seconds)} if current and "interval_seconds" in current \
             else {"interval_seconds": max(1, seconds)}
     if periodic.clocked_id:
-        return {"at": periodic.clocked.clocked_time.astimezone(dt_timezone.utc).isoformat()}
+        return {"at": periodic.clocked.clocked_time.astimezone(UTC).isoformat()}
     return current
 
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 from django.db import connection, models, transaction
 from django.db.models import Count, Max, Min, Q

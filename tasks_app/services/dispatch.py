@@ -15,10 +15,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from scheduler_project import wire
+from scheduler_project.queues import execution_queue
 from tasks_app import states
 from tasks_app.models import OutboxEntry, Run, Task
 from tasks_app.services import run_events
-from scheduler_project.queues import execution_queue
 
 log = logging.getLogger(__name__)
 

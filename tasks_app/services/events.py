@@ -13,8 +13,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from tasks_app import metrics  # counted once, after commit
-from tasks_app import states
+from tasks_app import (
+    metrics,  # counted once, after commit
+    states,
+)
 from tasks_app.models import Run, RunAttempt
 from tasks_app.services import dispatch, retry_policy, run_events
 from tasks_app.services.stopping import stop_execution

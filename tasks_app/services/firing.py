@@ -32,7 +32,7 @@ def plan(task: Task, due: list, now) -> list[tuple]:
     grace = timezone.timedelta(seconds=task.misfire_grace_seconds)
     on_time = [t for t in due if now - t <= grace]
     missed = [t for t in due if now - t > grace]
-    reason = "missed: no dispatcher ran at this time (misfire policy {})".format(task.misfire_policy)
+    reason = f"missed: no dispatcher ran at this time (misfire policy {task.misfire_policy})"
     if task.misfire_policy == Task.Misfire.RUN_ALL:
         runs = [(t, "") for t in missed]
     elif task.misfire_policy == Task.Misfire.RUN_ONCE and missed and not on_time:

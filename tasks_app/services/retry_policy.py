@@ -4,6 +4,8 @@ import random
 
 from django.conf import settings
 
+from tasks_app import states
+
 
 def max_retries(task) -> int:
     return task.max_retries if task.max_retries is not None else settings.TP.message_queue.max_retries
@@ -22,8 +24,6 @@ def retry_delay(task, failed_attempt: int, rng: random.Random | None = None) -> 
 
 def outcome_status(task, attempt: int, outcome: str) -> str:
     """The run status an attempt's outcome leads to: the outcome itself, retrying, or dead."""
-    from tasks_app import states
-
     if outcome not in states.RETRYABLE_OUTCOMES:
         return outcome
     retries = max_retries(task)

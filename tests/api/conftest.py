@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from accounts_app import services as accounts
 from accounts_app.models import APIKey
 from accounts_app.services import create_api_key
 from scheduler_project import live_config as live
-from accounts_app import services as accounts
 from tasks_app import states
 from tasks_app.models import Run, Task
 from tests.api.resource_suite import ROLES

@@ -6,8 +6,8 @@ its endpoints act on, made afresh for each test."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from accounts_app.models import ROLES  # noqa: F401  re-exported for the suites' parametrisation
 

@@ -33,7 +33,8 @@ def test_renaming_to_a_taken_name_is_a_400_on_name(admin_client, make_task):
 def test_create_asks_the_database_nothing_about_the_name_first(admin_client):
     with CaptureQueriesContext(connection) as queries:
         assert admin_client.post("/api/v1/tasks/", {**SHELL, "name": "fresh"}, format="json").status_code == 201
-    selects = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SELECT") and '"tasks_app_task"."name"' in q["sql"]]
+    selects = [q["sql"] for q in queries
+               if q["sql"].lstrip().upper().startswith("SELECT") and '"tasks_app_task"."name"' in q["sql"]]
     assert selects == [], "\n".join(selects)
 
 

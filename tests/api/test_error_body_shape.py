@@ -8,7 +8,7 @@ from tests.api.resource_suite import assert_error
 def test_400_names_the_field(admin_client):
     response = admin_client.post("/api/v1/tasks/", {"name": "x", "type": "http", "spec": {"url": "ftp://x"}},
                                  format="json")
-    assert assert_error(response, 400, "invalid")["fields"] == {"spec.url": ["must be an http:// or https:// URL"]}
+    assert assert_error(response, 400, "invalid")["fields"] == {"spec.url": ["must be an absolute http:// or https:// URL"]}
 
 
 def test_400_for_malformed_json_and_bad_query_parameters(admin_client):

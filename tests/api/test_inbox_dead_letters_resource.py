@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from scheduler_project.api.permissions import TASK_READ, TASK_WRITE
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
-from scheduler_project.api.permissions import TASK_READ, TASK_WRITE
 from tests.api.resource_suite import Endpoint, ResourceSuite, assert_error
 
 INSTANCE = "node-a-1"  # dashes on purpose: the id must still parse

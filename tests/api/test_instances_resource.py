@@ -3,9 +3,9 @@ import secrets
 
 import pytest
 
+from scheduler_project.api.permissions import SYSTEM_READ
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
-from scheduler_project.api.permissions import SYSTEM_READ
 from tests.api.resource_suite import Endpoint, ResourceSuite
 
 

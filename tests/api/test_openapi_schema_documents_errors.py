@@ -33,7 +33,8 @@ def test_conflicts_and_bodies_of_actions_are_documented(schema):
     assert "409" in paths["/api/v1/runs/{id}/cancel/"]["post"]["responses"]
     assert "202" in paths["/api/v1/runs/{id}/cancel/"]["post"]["responses"]
     for path in ("/api/v1/tasks/{id}/trigger/", "/api/v1/workers/{worker_id}/drain/",
-                 "/api/v1/dlq/{letter_id}/replay/", "/api/v1/dlq/purge/", "/api/v1/runs/{id}/retry/", "/api/v1/runs/{id}/replay/"):
+                 "/api/v1/dlq/{letter_id}/replay/", "/api/v1/dlq/purge/", "/api/v1/runs/{id}/retry/",
+                 "/api/v1/runs/{id}/replay/"):
         assert "requestBody" in paths[path]["post"], path
     assert set(schema["components"]["securitySchemes"]) == {"apiKeyAuth", "jwtAuth", "cookieAuth"}
     assert schema["components"]["securitySchemes"]["apiKeyAuth"]["name"] == "X-API-Key"

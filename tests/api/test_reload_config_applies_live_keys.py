@@ -5,8 +5,8 @@ import pytest
 from django.conf import settings
 
 from accounts_app.models import APIKey
-from scheduler_project.redis_store.client import get_redis
 from scheduler_project import live_config as live
+from scheduler_project.redis_store.client import get_redis
 from tests.api.resource_suite import assert_error
 
 CONFIG = """

@@ -10,8 +10,8 @@ import pytest
 
 from instances_app import diagnostics
 from scheduler_project.celery import app
-from tests.conftest import wait_for
 from scheduler_project.queues import execution_queue
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.e2e
 

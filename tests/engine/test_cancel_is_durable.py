@@ -1,9 +1,9 @@
 import pytest
 
+from scheduler_project.errors import Conflict
 from tasks_app import states
 from tasks_app.models import Run
 from tasks_app.services import cancelling, dispatch, events
-from scheduler_project.errors import Conflict
 
 
 def test_a_queued_run_is_cancelled_at_once_and_its_late_start_is_refused(make_task, no_publish):

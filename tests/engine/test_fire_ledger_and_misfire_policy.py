@@ -10,7 +10,7 @@ from django.utils import timezone
 from tasks_app.models import Run, Task
 from tasks_app.services import firing
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def at(minute, second=0):

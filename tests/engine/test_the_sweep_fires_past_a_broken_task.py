@@ -6,7 +6,7 @@ import datetime as dt
 from tasks_app.models import Run, Task
 from tasks_app.services import firing
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 1, 12, 1, 1, tzinfo=UTC)
 
 

@@ -22,6 +22,9 @@ def test_an_expected_error_status_succeeds(http_server):
     assert run_http({"url": f"{http_server}/status/404", "expected_statuses": [404]}, timeout=5).status == "succeeded"
 
 
+STATUSES = "spec.expected_statuses: must be a non-empty list of HTTP status codes (100-599)"
+
+
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
@@ -30,10 +33,10 @@ def test_an_expected_error_status_succeeds(http_server):
         ({"url": "file:///etc/passwd"}, "http:// or https://"),
         ({"url": "http://"}, "http:// or https://"),
         ({"url": "http://h/", "method": "FETCH"}, "spec.method: must be one of"),
-        ({"url": "http://h/", "expected_statuses": [200, 600]}, "spec.expected_statuses: must be a non-empty list of HTTP status codes (100-599)"),
-        ({"url": "http://h/", "expected_statuses": ["200"]}, "spec.expected_statuses: must be a non-empty list of HTTP status codes (100-599)"),
-        ({"url": "http://h/", "expected_statuses": [True]}, "spec.expected_statuses: must be a non-empty list of HTTP status codes (100-599)"),
-        ({"url": "http://h/", "expected_statuses": []}, "spec.expected_statuses: must be a non-empty list of HTTP status codes (100-599)"),
+        ({"url": "http://h/", "expected_statuses": [200, 600]}, STATUSES),
+        ({"url": "http://h/", "expected_statuses": ["200"]}, STATUSES),
+        ({"url": "http://h/", "expected_statuses": [True]}, STATUSES),
+        ({"url": "http://h/", "expected_statuses": []}, STATUSES),
         ({"url": "http://h/", "headers": {"A": 1}}, "spec.headers: must map"),
         ({"url": "http://h/", "body": 12}, "spec.body: must be a string or a JSON object or list"),
         ({"url": "http://h/", "timeout_seconds": 0}, "spec.timeout_seconds: must be a positive number"),

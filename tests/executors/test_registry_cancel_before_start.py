@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from workers_app.executors import ExecutionRegistry, run_spec, run_shell
+from workers_app.executors import ExecutionRegistry, run_shell, run_spec
 
 
 def test_a_cancel_before_the_start_prevents_the_start(registry, tmp_path):

@@ -1,8 +1,8 @@
 import json
 
 from instances_app import presence
-from scheduler_project.redis_store import keys
 from instances_app.lease import Lease, current_leader, request_stepdown
+from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
 
 

@@ -8,10 +8,10 @@ import pytest
 import redis
 
 from instances_app import deadletters, inbox, presence, sweeper
-from scheduler_project.redis_store import keys
 from instances_app.lease import Lease
-from scheduler_project.redis_store.client import get_redis
 from scheduler_project import embedded
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.client import get_redis
 from scheduler_project.supervisor import _die_with_parent
 from tests.conftest import phase2_settings, wait_for
 

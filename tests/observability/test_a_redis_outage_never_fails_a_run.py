@@ -6,8 +6,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from scheduler_project.redis_store import accounting as ops
 from scheduler_project.metrics import counters
+from scheduler_project.redis_store import accounting as ops
 from tasks_app.models import Run, Task
 from tasks_app.services import events
 from tests.observability.conftest import scrape_platform
@@ -19,12 +19,12 @@ SUCCEEDED = ("tasks_executed_total", (("status", "succeeded"), ("task_type", "sh
 @pytest.fixture
 def redis_down(monkeypatch):
     """Metrics point at a port nobody listens on; returns the real client factory. The Redis op
-    accounting's timed flush (instances_app.ops, every 5 s) is held off, so that only what the
+    accounting's timed flush (scheduler_project.redis_store.accounting, every 5 s) is held off, so that only what the
     test counts is kept pending: a flush falling inside the test added its op series."""
-    real = counters._client
+    real = counters.get_counting_redis
     monkeypatch.setattr(ops, "_last_flush", float("inf"))
     dead = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
-    monkeypatch.setattr(counters, "_client", lambda: dead)
+    monkeypatch.setattr(counters, "get_counting_redis", lambda: dead)
     monkeypatch.setattr(counters, "_pending", {})
     monkeypatch.setattr(counters, "_down_until", 0.0)
     yield real
@@ -51,7 +51,7 @@ def test_a_conclusion_with_redis_down_succeeds_and_is_counted_later(
     assert counters.pending_fields() == 1  # one series, two increments aggregated
     assert SUCCEEDED not in scrape_platform()
 
-    monkeypatch.setattr(counters, "_client", redis_down)  # Redis is back
+    monkeypatch.setattr(counters, "get_counting_redis", redis_down)  # Redis is back
     assert counters.flush()
     assert scrape_platform()[SUCCEEDED] == 2
     assert counters.flush()  # nothing left: flushing again writes nothing twice

@@ -2,7 +2,7 @@
 sample of every op, in one round trip, and the scrape shows the same numbers as one write each."""
 
 from scheduler_project.redis_store import accounting as ops
-from scheduler_project.metrics import counters
+from scheduler_project.redis_store.client import get_counting_redis
 from tests.conftest import counting_round_trips
 from tests.observability.conftest import scrape_platform
 
@@ -10,7 +10,7 @@ from tests.observability.conftest import scrape_platform
 def test_a_flush_is_one_round_trip_and_counts_exactly(redis_prefix):
     counts = {("xadd", "ok"): 7, ("xack", "ok"): 3, ("xack", "err"): 1}
     samples = {"xadd": [0.0004] * 50, "xack": [0.002, 0.03]}
-    counters._client().ping()  # connected beforehand: the handshake is not the flush's
+    get_counting_redis().ping()  # connected beforehand: the handshake is not the flush's
     with counting_round_trips() as sends:
         ops.flush(counts, samples)
     assert sends["round trips"] == 1  # was one per sample: 55 here, hundreds every FLUSH_SECONDS

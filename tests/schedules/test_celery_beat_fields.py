@@ -3,7 +3,7 @@
 celery's parser accept with the same value sets, and which parse back to the same schedule."""
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from celery.schedules import crontab
@@ -14,7 +14,7 @@ from tasks_app.schedules import Cron, Interval, OneOff, celery_beat_fields
 
 from .test_cron_matches_brute_force_reference import never_fires, random_expression
 
-UTC = timezone.utc
+UTC = UTC
 CRON_KEYS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
 
 

@@ -2,13 +2,13 @@
 it was meant to be past the start of the gap (read with the offset before it, fold=0), so no
 fire is lost, and an instant that two local times map to fires once."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tasks_app.schedules import Cron, fire_times, latest_fire_time, next_fire_time
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc(*args):

@@ -2,13 +2,13 @@
 unless the hour field matches every hour: then it fires at both occurrences, so an hourly or
 more frequent job keeps its cadence in real time."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tasks_app.schedules import Cron, fire_times, latest_fire_time, next_fire_time
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc(*args):

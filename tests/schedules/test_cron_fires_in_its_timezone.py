@@ -2,14 +2,14 @@
 hours follow the local clock across DST, day-of-month/day-of-week follow the Vixie OR rule,
 and names, 7-for-Sunday and macros mean what they say."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from tasks_app.schedules import Cron, fire_times, latest_fire_time, next_fire_time, next_fire_times, parse_schedule
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc(*args):

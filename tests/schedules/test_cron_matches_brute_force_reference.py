@@ -4,14 +4,14 @@ expressions, over windows spanning DST changes in zones with 1-hour, 2-hour and 
 shifts, changes at midnight, and a skipped day (Pacific/Apia, 2011-12-30)."""
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from tasks_app.schedules import Cron, ScheduleError, fire_times, latest_fire_time, next_fire_time, next_fire_times
 
-UTC = timezone.utc
+UTC = UTC
 MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
 DAYS = "sun mon tue wed thu fri sat".split()
 DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)

@@ -3,15 +3,21 @@ and stops at the limit however long the window; the other functions handle edges
 Evaluation jumps through field sets rather than scanning minutes, so it is cheap per schedule."""
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from tasks_app.schedules import (
-    Cron, Interval, OneOff, fire_times, latest_fire_time, next_fire_time, next_fire_times,
+    Cron,
+    Interval,
+    OneOff,
+    fire_times,
+    latest_fire_time,
+    next_fire_time,
+    next_fire_times,
 )
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc(*args):

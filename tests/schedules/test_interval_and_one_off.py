@@ -1,13 +1,19 @@
 """An interval fires at anchor + k * seconds for every k >= 0, in UTC, whatever the clocks do;
 a one-off fires exactly once, at its time."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tasks_app.schedules import (
-    Interval, OneOff, fire_times, latest_fire_time, next_fire_time, next_fire_times, parse_schedule,
+    Interval,
+    OneOff,
+    fire_times,
+    latest_fire_time,
+    next_fire_time,
+    next_fire_times,
+    parse_schedule,
 )
 
-UTC = timezone.utc
+UTC = UTC
 CREATED = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 

@@ -2,13 +2,13 @@
 ScheduleError naming the field."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from tasks_app.schedules import Cron, Interval, OneOff, ScheduleError, parse_schedule, to_json
 
-UTC = timezone.utc
+UTC = UTC
 CREATED = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
 

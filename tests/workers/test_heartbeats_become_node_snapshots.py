@@ -5,15 +5,14 @@ import datetime as dt
 import json
 
 import pytest
-
-from scheduler_project.redis_store import keys
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
 from workers_app.models import Worker
-from workers_app.services import InvalidHeartbeat, flush_snapshots, snapshots, store_snapshot
+from workers_app.services import InvalidHeartbeat, flush_snapshots, store_snapshot
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ worker holding every one of those tags consumes."""
 import pytest
 from django.core.exceptions import ValidationError
 
+from scheduler_project.queues import execution_queues
 from tasks_app.models import Task
 from tasks_app.services.dispatch import route
-from scheduler_project.queues import execution_queues
 
 
 def worker_queues(tags):

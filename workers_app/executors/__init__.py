@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from .http import run_http
 from .execution_registry import ExecutionRegistry
+from .http import run_http
 from .result import ExecutionResult, cap_text
 from .shell import run_shell
 

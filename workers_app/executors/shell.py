@@ -8,7 +8,7 @@ import select
 import subprocess
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from tasks_app.specs import SpecError, shell_command
 

@@ -14,9 +14,10 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
-from scheduler_project.redis_store.accounting import redis_op, redis_pipeline
 from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.accounting import redis_op, redis_pipeline
 from scheduler_project.redis_store.client import get_redis
+from workers_app.models import Worker
 from workers_app.services.liveness import InvalidHeartbeat, apply_heartbeats, parse_heartbeat
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,6 @@ def flush(now=None) -> int:
     beats, expired = read_all()
     applied = apply_heartbeats(beats)
     stale_after = settings.TP.scheduler.phase2.node_snapshot.remove_stale_after_seconds
-    from workers_app.models import Worker
-
     stale = Worker.objects.filter(
         worker_id__in=expired, last_heartbeat__lt=now - timezone.timedelta(seconds=stale_after)
     ).values_list("worker_id", flat=True)

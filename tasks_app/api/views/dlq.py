@@ -5,13 +5,17 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from scheduler_project.api.pagination import CreatedAtKeysetPagination
-from scheduler_project.durations import parse_cutoff
 from scheduler_project.api.permissions import ADMIN, TASK_READ, TASK_WRITE
 from scheduler_project.api.viewsets import BaseReadOnlyModelViewSet
+from scheduler_project.durations import parse_cutoff
 from tasks_app import states
 from tasks_app.api.filters import DeadRunFilter
 from tasks_app.api.serializers import (
-    DeadLetterSerializer, PurgeResultSerializer, PurgeSerializer, ReplaySerializer, RunDetailSerializer,
+    DeadLetterSerializer,
+    PurgeResultSerializer,
+    PurgeSerializer,
+    ReplaySerializer,
+    RunDetailSerializer,
 )
 from tasks_app.models import Run
 from tasks_app.services import deadletters, definitions

@@ -1,4 +1,4 @@
-from datetime import timezone as dt_timezone
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -9,12 +9,12 @@ from rest_framework.response import Response
 
 from scheduler_project.api.pagination import StandardPagination
 from scheduler_project.api.permissions import TASK_READ, TASK_WRITE
+from scheduler_project.api.viewsets import BaseModelViewSet
 from tasks_app.api.filters import TaskFilter
 from tasks_app.api.serializers import NextFiresSerializer, RunDetailSerializer, TaskSerializer, TriggerSerializer
 from tasks_app.models import Run, RunAttempt, Task
 from tasks_app.schedules import Cron, ScheduleError, next_fire_times
 from tasks_app.services import definitions
-from scheduler_project.api.viewsets import BaseModelViewSet
 
 SHELL_NEEDS_ADMIN = "creating, changing or deleting a shell task needs the Admin role: it runs commands on worker nodes"
 
@@ -105,5 +105,5 @@ class TaskViewSet(BaseModelViewSet):
         return Response({
             "task": task.pk,
             "timezone": zone_name,
-            "fires": [{"utc": t.astimezone(dt_timezone.utc), "local": t.astimezone(zone).isoformat()} for t in fires],
+            "fires": [{"utc": t.astimezone(UTC), "local": t.astimezone(zone).isoformat()} for t in fires],
         })

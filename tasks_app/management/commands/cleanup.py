@@ -2,8 +2,8 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tasks_app.services.cleanup import Policy, cleanup, count
 from scheduler_project.durations import parse_duration
+from tasks_app.services.cleanup import Policy, cleanup, count
 
 
 class Command(BaseCommand):
