@@ -15,7 +15,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--mode", choices=("all", *ROLES), default="all")
-        parser.add_argument("--config", help="configuration file layered on config/base.toml")
+        parser.add_argument("--config", action="append",
+                            help="configuration file layered on config/base.toml (repeatable, in order)")
         parser.add_argument("--worker-id", help="this node's worker id (overrides WORKER_ID)")
         parser.add_argument("--task-types", help="worker: comma-separated task types (overrides WORKER_TASK_TYPES)")
         parser.add_argument("--tags", help="worker: comma-separated tags (overrides WORKER_TAGS)")
@@ -25,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, mode, config, worker_id, grace, task_types, tags, concurrency, **options):
         env = dict(os.environ)
         if config:
-            env["TASKPLANE_CONFIG"] = os.path.abspath(config)
+            env["TASKPLANE_CONFIG"] = os.pathsep.join(os.path.abspath(path) for path in config)
         overrides = {"WORKER_ID": worker_id, "WORKER_TASK_TYPES": task_types, "WORKER_TAGS": tags,
                      "WORKER_MAX_CONCURRENT_TASKS": str(concurrency) if concurrency else None}
         env.update({name: value for name, value in overrides.items() if value})
