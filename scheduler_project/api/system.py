@@ -1,7 +1,8 @@
 """The system endpoints, outside /api/v1/ as the seed has them:
 
 GET  /api/system/info             SystemRead   version, instance, environment, uptime, components
-GET  /api/system/health/detailed  SystemRead   each dependency with status and latency; 503 if a required one fails
+GET  /api/system/health/detailed  SystemRead   each dependency with status and latency; 503 if a required one fails;
+                                               each read replica with its lag and whether reads go to it
 POST /api/system/reload-config    Admin        re-read the configuration, apply what can change live
 (GET /health, the dependency-free liveness probe, is scheduler_project.views.health.)
 """
@@ -25,6 +26,7 @@ from scheduler_project.api.permissions import ADMIN, SYSTEM_READ
 from scheduler_project.api.schema import error_response
 from scheduler_project.api.viewsets import BaseAPIView
 from scheduler_project.config import ConfigError
+from scheduler_project.db import replicas
 
 CHECK_TIMEOUT_SECONDS = 2.0
 _STARTED = datetime.fromtimestamp(psutil.Process().create_time(), tz=timezone.utc)
@@ -79,10 +81,22 @@ class CheckSerializer(serializers.Serializer):
     detail = serializers.CharField(allow_blank=True)
 
 
+class ReplicaSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="its key in [database.read_replicas]")
+    fit = serializers.BooleanField(help_text="read-only requests read from it (reachable, a standby, lag within bound)")
+    lag_seconds = serializers.FloatField(allow_null=True, help_text="how long ago the primary was where it is now")
+    bytes_behind = serializers.IntegerField(allow_null=True, help_text="WAL the primary has and it has not replayed")
+    max_lag_seconds = serializers.FloatField(help_text="[database] replica_max_lag_seconds")
+    in_recovery = serializers.BooleanField(allow_null=True)
+    error = serializers.CharField(allow_blank=True, help_text="why it is skipped")
+    checked_at = serializers.DateTimeField(allow_null=True, help_text="by this API process, every few seconds")
+
+
 class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "degraded", "unavailable"])
     checked_at = serializers.DateTimeField()
     checks = serializers.DictField(child=CheckSerializer())
+    replicas = ReplicaSerializer(many=True, help_text="[database.read_replicas]; empty when none is configured")
 
 
 def _check_database():
@@ -177,10 +191,17 @@ class HealthDetailedView(BaseAPIView):
     )
     def get(self, request):
         checks = run_checks()
+        replica_rows = replicas.status()
+        if replica_rows:
+            # Not required: with no fit replica, reads go to the primary.
+            fit = sum(1 for r in replica_rows if r["fit"])
+            checks["database_replicas"] = {
+                "status": "ok" if fit == len(replica_rows) else "warning", "required": False, "latency_ms": None,
+                "detail": f"{fit} of {len(replica_rows)} in use"}
         required_failed = any(c["required"] and c["status"] == "failed" for c in checks.values())
         degraded = any(c["status"] != "ok" for c in checks.values())
         status = "unavailable" if required_failed else ("degraded" if degraded else "ok")
-        body = {"status": status, "checked_at": datetime.now(timezone.utc), "checks": checks}
+        body = {"status": status, "checked_at": datetime.now(timezone.utc), "checks": checks, "replicas": replica_rows}
         return Response(body, status=503 if required_failed else 200)
 
 
