@@ -58,3 +58,22 @@ def test_system_checks_warn_about_each_ignored_key():
     assert result.returncode == 0, result.stderr
     assert "(taskplane.W010) model_hub.storage_path: ignored:" in result.stderr
     assert "(taskplane.W010) scheduler.phase2.node_snapshot.refresh_interval_ms: ignored:" in result.stderr
+
+
+def test_serve_warns_about_the_ignored_keys_of_its_config_files(tmp_path):
+    from tests.conftest import reap
+    from tests.services import free_port
+
+    config = tmp_path / "instance.toml"
+    config.write_text(f'[server]\nhost = "127.0.0.1"\nport = {free_port()}\n[model_hub]\nbase_url = "http://hub:5000"\n'
+                      f'[embedded]\ndata_dir = "{tmp_path / "data"}"\n')
+    env = {k: v for k, v in os.environ.items() if k not in ("TASKPLANE_CONFIG", "DATABASE_URL")}
+    process = subprocess.Popen([sys.executable, "manage.py", "serve", "--mode", "api", "--config", str(config)],
+                               cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        first = process.stderr.readline()  # the warnings come before anything is started
+    finally:
+        reap(process)
+    assert first.startswith("warning (taskplane.W010): model_hub.base_url: ignored: "), first
+    assert str(config) in first

@@ -34,6 +34,7 @@ class Command(BaseCommand):
             conf = load_config(env=env)
         except ConfigError as exc:
             raise CommandError(str(exc)) from None
+        self._warn_ignored_keys(conf)
         roles = [r for r in ROLES if mode in ("all", r)]
         if mode == "all":
             roles = [r for r in roles if self._enabled(conf, r)]
@@ -56,6 +57,16 @@ class Command(BaseCommand):
             Supervisor(children, grace_seconds=grace).run()
         except embedded.EmbeddedRedisError as exc:
             raise CommandError(str(exc)) from None
+
+    def _warn_ignored_keys(self, conf) -> None:
+        """The old system's keys that do not apply here. The system checks (run before this)
+        showed those of this process's own configuration; --config files are only read here."""
+        from django.conf import settings
+
+        shown = {w.describe() for w in settings.CONFIG.warnings}
+        for warning in conf.warnings:
+            if warning.describe() not in shown:
+                self.stderr.write(f"warning (taskplane.W010): {warning.describe()}")
 
     @staticmethod
     def _enabled(conf, role: str) -> bool:
