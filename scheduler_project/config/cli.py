@@ -10,20 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from urllib.parse import urlsplit
 
 from . import ConfigError, load_config
-
-
-def redact(url: str) -> str:
-    """A URL without its password, for output and logs."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return url
+from .seed import redact
 
 
 def summary(config) -> list[str]:
@@ -73,16 +62,12 @@ def main(argv: list[str], stdout=None, stderr=None) -> int:
     return 0
 
 
-def _shown(value) -> str:
-    return repr(redact(value)) if isinstance(value, str) and "://" in value else repr(value)
-
-
 def seed_report(config) -> list[str]:
     """The old system's keys: mapped to ours, and not applying here (as warnings)."""
     lines = []
     if config.mapped:
         lines.append(f"Mapped keys ({len(config.mapped)}): the old system's names, applied as ours")
-        lines += [f"  {m.seed_key} -> {m.key} = {_shown(m.value)}  [{m.source}]" for m in config.mapped]
+        lines += [f"  {m}" for m in config.mapped]
     if config.warnings:
         lines.append(f"Ignored keys ({len(config.warnings)}): warnings, they have no effect here")
         lines += [f"  warning: {w.describe()}" for w in config.warnings]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 # Seed key -> our key. The value moves unchanged.
 ALIASES: dict[tuple[str, ...], tuple[str, ...]] = {
@@ -72,7 +73,7 @@ class Mapped:
     source: str
 
     def __str__(self) -> str:
-        return f"{self.seed_key} -> {self.key} = {self.value!r}  [{self.source}]"
+        return f"{self.seed_key} -> {self.key} = {shown(self.value)}  [{self.source}]"
 
 
 @dataclass
@@ -122,6 +123,24 @@ def dotted(path: tuple[str, ...]) -> str:
     return ".".join(path)
 
 
+def redact(url: str) -> str:
+    """A URL without its password, for messages and output."""
+    if not url or "://" not in url:
+        return url
+    parts = urlsplit(url)
+    try:
+        password = parts.password
+    except ValueError:
+        return url
+    if password:
+        return parts._replace(netloc=parts.netloc.replace(f":{password}@", ":***@")).geturl()
+    return url
+
+
+def shown(value: Any) -> str:
+    return repr(redact(value)) if isinstance(value, str) else repr(value)
+
+
 def translate(data: dict, below: dict, source: str) -> Translated:
     """One file's keys in our names. `below` is what the files before it gave (for a [server]
     that names only its host or its port). `data` is changed in place and returned."""
@@ -136,8 +155,8 @@ def translate(data: dict, below: dict, source: str) -> Translated:
             continue
         already, current = _get(data, key)
         if already and current != value:
-            out.problems.append((dotted(seed_path), f"= {value!r} disagrees with {dotted(key)} = {current!r} in the "
-                                                     f"same file (they are one key here): keep one"))
+            out.problems.append((dotted(seed_path), f"{shown(value)} disagrees with {dotted(key)} = {shown(current)} "
+                                                     f"in the same file (they are one key here): keep one"))
             continue
         _set(data, key, value)
         out.mapped.append(Mapped(dotted(seed_path), dotted(key), value, source))

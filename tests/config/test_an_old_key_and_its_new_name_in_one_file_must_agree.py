@@ -52,3 +52,13 @@ def test_read_only_true_is_refused_with_the_reason(tmp_path):
         load(path)
     (problem,) = caught.value.problems
     assert problem.path == "database.read_only" and "read_replicas" in problem.message
+
+
+def test_a_disagreement_never_shows_a_password(tmp_path):
+    path = tmp_path / "urls.toml"
+    path.write_text('database_url = "postgresql://u:old-secret@db/s"\n[database]\nurl = "postgresql://u:new-secret@db/s"\n')
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    text = str(caught.value)
+    assert "database_url: 'postgresql://u:***@db/s' disagrees with database.url = 'postgresql://u:***@db/s'" in text
+    assert "secret" not in text
