@@ -31,6 +31,10 @@ def check_configuration(app_configs=None, **kwargs):
                 id="taskplane.W001",
             )
         )
+    # The old system's keys that do not apply here: dropped, never silently (scheduler_project.config.seed).
+    for ignored in config.warnings:
+        messages.append(Warning(ignored.describe(), id="taskplane.W010",
+                                hint="Remove the key, or see README \"Configuration\" for what replaces it."))
     if config.environment in ("staging", "production"):
         if tp.django.secret_key == INSECURE_KEY:
             messages.append(Error("django.secret_key: set DJANGO_SECRET_KEY", id="taskplane.E002"))

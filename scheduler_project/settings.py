@@ -143,8 +143,36 @@ def _database(db) -> dict:
     return conf
 
 
+def _replica(url: str, db) -> dict:
+    """A read replica, for the api role: plain persistent connections (a pool would make a
+    request wait its acquire timeout for a dead replica), failing fast when it is down."""
+    conf = dj_database_url.parse(url)
+    conf["ENGINE"] = "django_prometheus.db.backends.postgresql"
+    options = {"connect_timeout": max(2, int(db.replica_check_timeout_seconds + 0.999)),
+               "application_name": f"taskplane-{ROLE or 'manage'}"}  # in the replica's pg_stat_activity
+    if db.statement_timeout_seconds:
+        options["options"] = f"-c statement_timeout={int(db.statement_timeout_seconds * 1000)}"
+    conf["OPTIONS"] = options
+    conf["CONN_MAX_AGE"] = db.idle_timeout_seconds
+    conf["CONN_HEALTH_CHECKS"] = True
+    conf["TEST"] = {"MIRROR": "default"}  # tests never create a database for it
+    return conf
+
+
 # Worker nodes hold no database credentials: any database access there is a bug and fails.
 DATABASES = {} if ROLE == "worker" else {"default": _database(TP.database)}
+# Read replicas ([database.read_replicas]) serve the api role's read-only requests
+# (scheduler_project.db.replicas). The engine, control role and dispatcher never see them:
+# they write, and read what they wrote. "" is manage.py and the tests.
+DATABASE_REPLICAS: dict[str, str] = {}  # alias -> replica name
+if ROLE in ("api", "") and TP.database.read_replicas:
+    for _name, _url in TP.database.read_replicas.items():
+        DATABASES[f"replica_{_name}"] = _replica(_url, TP.database)
+        DATABASE_REPLICAS[f"replica_{_name}"] = _name
+    DATABASE_ROUTERS = ["scheduler_project.db.replicas.ReadReplicaRouter"]
+    # Outside every middleware that reads the database (sessions, auth, audit), so that a request
+    # it answers again from the primary passes through all of them again.
+    MIDDLEWARE.insert(1, "scheduler_project.db.middleware.ReadReplicaMiddleware")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -36,7 +36,19 @@ class CheckSerializer(serializers.Serializer):
     detail = serializers.CharField(allow_blank=True)
 
 
+class ReplicaSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="its key in [database.read_replicas]")
+    fit = serializers.BooleanField(help_text="read-only requests read from it (reachable, a standby, lag within bound)")
+    lag_seconds = serializers.FloatField(allow_null=True, help_text="how long ago the primary was where it is now")
+    bytes_behind = serializers.IntegerField(allow_null=True, help_text="WAL the primary has and it has not replayed")
+    max_lag_seconds = serializers.FloatField(help_text="[database] replica_max_lag_seconds")
+    in_recovery = serializers.BooleanField(allow_null=True)
+    error = serializers.CharField(allow_blank=True, help_text="why it is skipped")
+    checked_at = serializers.DateTimeField(allow_null=True, help_text="by this API process, every few seconds")
+
+
 class HealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "degraded", "unavailable"])
     checked_at = serializers.DateTimeField()
     checks = serializers.DictField(child=CheckSerializer())
+    replicas = ReplicaSerializer(many=True, help_text="[database.read_replicas]; empty when none is configured")

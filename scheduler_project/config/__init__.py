@@ -7,18 +7,18 @@ start-up guard in every entry point (manage.py, celery, wsgi) call it.
 from __future__ import annotations
 
 import difflib
-import os
 import socket
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from .loader import BASE_DIR, CONFIG_DIR, Problem, read_raw
+from .loader import BASE_DIR, CONFIG_DIR, Problem, RawConfig, label, read_raw
 from .schema import TaskplaneConfig
+from .seed import Mapped
 
-__all__ = ["BASE_DIR", "CONFIG_DIR", "Config", "ConfigError", "Problem", "load_config", "load_config_or_exit"]
+__all__ = ["BASE_DIR", "CONFIG_DIR", "Config", "ConfigError", "Mapped", "Problem", "load_config", "load_config_or_exit"]
 
 
 class ConfigError(Exception):
@@ -33,6 +33,9 @@ class Config:
     settings: TaskplaneConfig
     files: list[Path]
     environment: str
+    # The old system's keys: those given a home here, and those that do not apply (with why).
+    mapped: list[Mapped] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def instance_id(self) -> str:
@@ -94,7 +97,7 @@ def _model_at(path: tuple) -> type[BaseModel] | None:
     return model
 
 
-def _problems_from(exc: ValidationError) -> list[Problem]:
+def _problems_from(exc: ValidationError, raw: RawConfig) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
@@ -105,28 +108,47 @@ def _problems_from(exc: ValidationError) -> list[Problem]:
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] not in ("missing",) and "input" in error and not isinstance(error["input"], dict):
                 message += f" (got {error['input']!r})"
-        problems.append(Problem(path, message))
+        problems.append(Problem(path, message, raw.origin(loc)))
+    return problems
+
+
+def _across_sections(tp: TaskplaneConfig, raw: RawConfig) -> list[Problem]:
+    """Rules that tie keys of two sections together."""
+    problems = []
+    mq, timeout = tp.message_queue, tp.scheduler.job_timeout_seconds
+    if mq.type == "redis_stream" and timeout >= mq.redis.visibility_timeout_seconds:
+        # Else every task saved with the default timeout would be refused (Task.clean says why).
+        problems.append(Problem(
+            "scheduler.job_timeout_seconds",
+            f"must be below message_queue.redis.visibility_timeout_seconds ({mq.redis.visibility_timeout_seconds}), "
+            f"got {timeout}", raw.origin(("scheduler", "job_timeout_seconds"))))
     return problems
 
 
 def format_problems(problems: list[Problem], files: list[Path]) -> str:
-    names = ", ".join(str(f.relative_to(BASE_DIR)) if f.is_relative_to(BASE_DIR) else str(f) for f in files)
+    """Every problem with its key path and, in brackets, the file or variable to fix."""
+    names = ", ".join(label(f) for f in files)
     lines = [f"Invalid configuration ({names}): {len(problems)} problem(s)"]
-    lines += [f"  - {p}" for p in problems]
+    lines += [f"  - {p.describe()}" for p in problems]
     return "\n".join(lines)
 
 
-def load_config(config_file: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Config:
+def load_config(config_file=None, env: dict[str, str] | None = None) -> Config:
+    """The configuration: `config_file` is one --config file, several (a list), or None for
+    TASKPLANE_CONFIG / ENVIRONMENT's file (loader.py has the layering)."""
     raw = read_raw(config_file, env)
     problems = list(raw.problems)
     try:
         settings = TaskplaneConfig.model_validate(raw.data)
     except ValidationError as exc:
-        problems += _problems_from(exc)
+        problems += _problems_from(exc, raw)
         settings = None
+    if settings is not None:
+        problems += _across_sections(settings, raw)
     if problems:
         raise ConfigError(problems, raw.files)
-    return Config(settings=settings, files=raw.files, environment=raw.environment)
+    return Config(settings=settings, files=raw.files, environment=raw.environment, mapped=raw.mapped,
+                  warnings=raw.warnings)
 
 
 _cached: Config | None = None

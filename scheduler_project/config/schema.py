@@ -38,6 +38,9 @@ class DatabasePool(Section):
     idle_timeout_seconds: float = Field(600, gt=0)
 
 
+POSTGRES_SCHEMES = ("postgres", "postgresql")
+
+
 class Database(Section):
     url: str = ""  # empty: the embedded SQLite database under [embedded] data_dir
     max_connections: int = Field(10, ge=1, le=1000)
@@ -45,13 +48,40 @@ class Database(Section):
     connection_timeout_seconds: float = Field(30, gt=0, le=3600)
     idle_timeout_seconds: float = Field(600, gt=0)
     statement_timeout_seconds: float = Field(0, ge=0)  # 0: no limit
+    # The first guide's primary/replica layout. `url` is the primary, which every role writes to.
+    read_only: bool = False
+    # name = URL of a streaming replica of `url`: the api role's read-only requests read from a
+    # healthy one (scheduler_project.db.replicas).
+    read_replicas: dict[str, str] = Field(default_factory=dict)
+    replica_max_lag_seconds: float = Field(10, gt=0, le=86400)  # further behind: skipped until it catches up
+    replica_check_interval_seconds: float = Field(2, gt=0, le=300)  # how long a health check is believed
+    replica_check_timeout_seconds: float = Field(1, gt=0, le=60)  # a check slower than this fails
     pool: DatabasePool | None = None
 
     @field_validator("url")
     @classmethod
     def _scheme(cls, value: str) -> str:
-        if value and value.split(":", 1)[0] not in ("postgres", "postgresql", "sqlite"):
+        if value and value.split(":", 1)[0] not in (*POSTGRES_SCHEMES, "sqlite"):
             raise ValueError(f"unsupported database URL scheme in {value.split(':', 1)[0]!r}: use postgresql:// or sqlite://")
+        return value
+
+    @field_validator("read_only")
+    @classmethod
+    def _writable(cls, value: bool) -> bool:
+        if value:
+            raise ValueError(
+                "true is not supported: [database] url is the primary, which every role writes to (runs, heartbeats, "
+                "audit); put read-only servers under [database.read_replicas] instead"
+            )
+        return value
+
+    @field_validator("read_replicas")
+    @classmethod
+    def _replicas(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, url in value.items():
+            _name(name, "replica name")
+            if url.split(":", 1)[0] not in POSTGRES_SCHEMES:
+                raise ValueError(f"{name}: a replica is a postgresql:// URL, got {url.split(':', 1)[0]!r}")
         return value
 
     @model_validator(mode="after")
@@ -60,6 +90,8 @@ class Database(Section):
             raise ValueError("min_connections must not exceed max_connections")
         if self.pool and self.pool.min_connections > self.pool.max_connections:
             raise ValueError("pool.min_connections must not exceed pool.max_connections")
+        if self.read_replicas and self.url.split(":", 1)[0] not in POSTGRES_SCHEMES:
+            raise ValueError("read_replicas need a PostgreSQL primary: set url (DATABASE_URL) to a postgresql:// URL")
         return self
 
 
@@ -116,7 +148,6 @@ class MessageQueue(Section):
 class Dispatcher(Section):
     enabled: bool = True
     schedule_interval_seconds: float = Field(10, gt=0, le=3600)
-    max_concurrent_dispatches: int = Field(100, ge=1)
     worker_timeout_seconds: float = Field(90, gt=0)
     sweep_interval_seconds: int = Field(2, ge=1, le=3600)
     worker_stall_seconds: int = Field(120, ge=1)
@@ -129,7 +160,6 @@ class Worker(Section):
     supported_task_types: list[TaskType] = Field(default_factory=lambda: ["shell", "http"], min_length=1)
     tags: list[str] = Field(default_factory=list, max_length=MAX_WORKER_TAGS)
     heartbeat_interval_seconds: float = Field(30, gt=0, le=3600)
-    task_poll_interval_seconds: float = Field(1, gt=0)
     worker_memory_limit_mb: int = Field(0, ge=0)  # 0: no limit
     max_output_bytes: int = Field(1_048_576, ge=1024, le=64 * 1_048_576)
     drain_deadline_seconds: int = Field(3600, ge=1)
@@ -258,9 +288,7 @@ class Phase2Redis(Section):
 
 
 class NodeSnapshot(Section):
-    enabled: bool = True
     presence_ttl_seconds: int = Field(45, ge=1)
-    refresh_interval_ms: int = Field(2000, ge=100)
     remove_stale_after_seconds: int = Field(600, ge=1)
 
 
@@ -288,6 +316,9 @@ class Phase2(Section):
 
 
 class Scheduler(Section):
+    # The second guide's [scheduler]: the default timeout_seconds of a task that gives none
+    # (the Task model's default). Its other keys are aliases of [worker] keys (seed.py).
+    job_timeout_seconds: int = Field(3600, ge=1, le=7 * 86400)
     phase2: Phase2 = Phase2()
 
 

@@ -9,6 +9,12 @@ from tasks_app import specs
 from tasks_app.schedules import ScheduleError, parse_schedule
 
 
+def default_timeout_seconds() -> int:
+    """A new task's timeout when it gives none: [scheduler] job_timeout_seconds (the second
+    guide's key), read when the task is created."""
+    return settings.TP.scheduler.job_timeout_seconds
+
+
 class Task(models.Model):
     class Type(models.TextChoices):
         SHELL = "shell"
@@ -34,7 +40,9 @@ class Task(models.Model):
     )
     params = models.JSONField(default=dict, blank=True, help_text="default parameters, overridable per trigger")
     enabled = models.BooleanField(default=True)
-    timeout_seconds = models.PositiveIntegerField(default=3600)
+    timeout_seconds = models.PositiveIntegerField(
+        default=default_timeout_seconds, help_text="default: [scheduler] job_timeout_seconds"
+    )
     max_retries = models.PositiveIntegerField(null=True, blank=True, help_text="empty: [message_queue] max_retries")
     retry_delay_seconds = models.FloatField(null=True, blank=True, help_text="empty: [message_queue] retry_delay_seconds")
     retry_backoff = models.FloatField(default=2.0, help_text="each retry waits this many times longer")

@@ -41,6 +41,7 @@ def test_admin_creates_a_shell_task_with_the_contract_shape(admin_client):
 
 def test_an_invalid_definition_is_a_400_naming_the_field(admin_client):
     response = admin_client.post("/api/v1/tasks/", {**SHELL, "spec": {"argv": "not a list"}}, format="json")
-    assert assert_error(response, 400, "invalid")["fields"] == {"spec.argv": ["must be a non-empty list of strings with a non-empty program"]}
+    assert assert_error(response, 400, "invalid")["fields"] == {
+        "spec.argv": ["must be a non-empty list of strings with a non-empty program"]}
     response = admin_client.post("/api/v1/tasks/", {**HTTP, "schedule": {"cron": "61 * * * *"}}, format="json")
     assert list(assert_error(response, 400)["fields"]) == ["schedule"]

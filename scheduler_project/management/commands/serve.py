@@ -15,7 +15,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--mode", choices=("all", *ROLES), default="all")
-        parser.add_argument("--config", help="configuration file layered on config/base.toml")
+        parser.add_argument("--config", action="append",
+                            help="configuration file layered on config/base.toml (repeatable, in order)")
         parser.add_argument("--worker-id", help="this node's worker id (overrides WORKER_ID)")
         parser.add_argument("--task-types", help="worker: comma-separated task types (overrides WORKER_TASK_TYPES)")
         parser.add_argument("--tags", help="worker: comma-separated tags (overrides WORKER_TAGS)")
@@ -25,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, mode, config, worker_id, grace, task_types, tags, concurrency, **options):
         env = dict(os.environ)
         if config:
-            env["TASKPLANE_CONFIG"] = os.path.abspath(config)
+            env["TASKPLANE_CONFIG"] = os.pathsep.join(os.path.abspath(path) for path in config)
         overrides = {"WORKER_ID": worker_id, "WORKER_TASK_TYPES": task_types, "WORKER_TAGS": tags,
                      "WORKER_MAX_CONCURRENT_TASKS": str(concurrency) if concurrency else None}
         env.update({name: value for name, value in overrides.items() if value})
@@ -33,6 +34,7 @@ class Command(BaseCommand):
             conf = load_config(env=env)
         except ConfigError as exc:
             raise CommandError(str(exc)) from None
+        self._warn_ignored_keys(conf)
         roles = [r for r in ROLES if mode in ("all", r)]
         if mode == "all":
             roles = [r for r in roles if self._enabled(conf, r)]
@@ -55,6 +57,16 @@ class Command(BaseCommand):
             Supervisor(children, grace_seconds=grace).run()
         except embedded.EmbeddedRedisError as exc:
             raise CommandError(str(exc)) from None
+
+    def _warn_ignored_keys(self, conf) -> None:
+        """The old system's keys that do not apply here. The system checks (run before this)
+        showed those of this process's own configuration; --config files are only read here."""
+        from django.conf import settings
+
+        shown = {w.describe() for w in settings.CONFIG.warnings}
+        for warning in conf.warnings:
+            if warning.describe() not in shown:
+                self.stderr.write(f"warning (taskplane.W010): {warning.describe()}")
 
     @staticmethod
     def _enabled(conf, role: str) -> bool:

@@ -1,0 +1,1 @@
+"""Database plumbing below the apps: read replicas (replicas.py, middleware.py)."""
