@@ -61,5 +61,5 @@ class HealthDetailedView(BaseAPIView):
         required_failed = any(c["required"] and c["status"] == "failed" for c in checks.values())
         degraded = any(c["status"] != "ok" for c in checks.values())
         status = "unavailable" if required_failed else ("degraded" if degraded else "ok")
-        body = {"status": status, "checked_at": datetime.now(UTC), "checks": checks}
+        body = {"status": status, "checked_at": datetime.now(UTC), "checks": checks, "replicas": replica_rows}
         return Response(body, status=503 if required_failed else 200)

@@ -23,9 +23,9 @@ def test_the_model_default_is_the_configured_one(settings):
 @pytest.mark.django_db
 def test_a_task_created_through_the_api_gets_it(settings, client, monkeypatch):
     from accounts_app.services import create_api_key
-    from scheduler_project.api import startup
+    from accounts_app import services as accounts
 
-    monkeypatch.setattr(startup, "_provisioned", True)  # no API_KEYS provisioning in this test
+    monkeypatch.setattr(accounts, "_provisioned", True)  # no API_KEYS provisioning in this test
     job_timeout(settings, 45)
     _, secret = create_api_key("t", ["Admin"])
     response = client.post("/api/v1/tasks/", {"name": "t-api", "type": "shell", "spec": {"command": "true"}},
