@@ -197,7 +197,7 @@ class Env:
         from django.utils import timezone
         from django_celery_beat.models import PeriodicTask
 
-        from tests.conftest import reap
+        from tests.support.processes import reap
 
         PeriodicTask.objects.filter(queue=self.queue).update(last_run_at=timezone.now())  # none due
         argv = [sys.executable, "-m", "bench.b3_memory", variant, str(self.max_interval)]

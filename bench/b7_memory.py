@@ -57,7 +57,7 @@ def footprint(pid: int) -> list[dict]:
 
 def answers(port: int, path: str, headers: dict | None = None) -> bool:
     """Whether the server answers at all (any status: readiness, not health)."""
-    from tests.conftest import http_get
+    from tests.support.processes import http_get
 
     return http_get(port, path, headers)[0] != 0
 
@@ -110,7 +110,7 @@ class Bare:
                                   "--pidfile=", "-S", "django_celery_beat.schedulers:DatabaseScheduler"])
 
     def stop(self) -> None:
-        from tests.conftest import reap
+        from tests.support.processes import reap
 
         for process in self.processes.values():
             reap(process)

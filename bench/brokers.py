@@ -141,7 +141,7 @@ def bench_platform(prefix: str, mq_type: str, url: str):
     and stall timings as shipped, not the tests' fast ones: a 30 s heartbeat with the tests' 10 s
     timeout would make a worker look lost mid-run (its runs retried), and with their 5 s stall
     threshold the control sweep would flag it stalled and re-consume it mid-measurement."""
-    from tests.conftest import Platform
+    from tests.support.platform import Platform
 
     platform = Platform(Path(tempfile.mkdtemp(prefix=prefix)))
     platform.env.update(MESSAGE_QUEUE_TYPE=mq_type, MESSAGE_QUEUE_URL=url)
@@ -156,7 +156,7 @@ def side_by_side(broker: str):
     """Both sets of worker processes on one broker, warmed up; everything reaped on the way out."""
     from bench.raw_celery_app import make_app
     from tasks_app.models import Task
-    from tests.conftest import reap
+    from tests.support.processes import reap
 
     mq_type, url = BROKERS[broker][0], BROKERS[broker][1]()
     platform = bench_platform(f"taskplane-bench-{broker}-", mq_type, url)

@@ -11,15 +11,6 @@ from scheduler_project.redis_store.client import get_redis
 PONG_TTL_SECONDS = 3600
 
 
-def pong_key(token: str) -> str:
-    return keys.pong(token)
-
-
 def record_pong(token: str, worker_id: str, host: str) -> None:
     payload = {"worker_id": worker_id, "host": host, "control": settings.INSTANCE_ID, "at": time.time()}
-    get_redis().set(pong_key(token), json.dumps(payload), ex=PONG_TTL_SECONDS)
-
-
-def read_pong(token: str) -> dict | None:
-    raw = get_redis().get(pong_key(token))
-    return json.loads(raw) if raw else None
+    get_redis().set(keys.pong(token), json.dumps(payload), ex=PONG_TTL_SECONDS)

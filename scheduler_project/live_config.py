@@ -131,12 +131,6 @@ def current() -> LiveValues:
     return _current
 
 
-def reset() -> None:
-    """Back to the start-up configuration (tests)."""
-    global _current, _seen_generation, _next_check
-    _current, _seen_generation, _next_check = None, None, 0.0
-
-
 def _apply(config: Config) -> LiveValues:
     global _current
     values = values_of(config)

@@ -36,11 +36,26 @@ class InboxReplayResultSerializer(serializers.Serializer):
 
 INSTANCE_ID = r"[A-Za-z0-9_.:-]{1,200}"
 STREAM_ENTRY_ID = r"[0-9]{1,20}-[0-9]{1,20}"
+MAX_STREAM_PART = 2**64 - 1  # Redis stream ids are two unsigned 64-bit numbers
+
+
+def valid_entry_id(entry_id: str) -> bool:
+    """A stream entry id Redis can take: <ms>-<seq>, each at most 2^64 - 1 (the pattern alone lets
+    20 digits through, and Redis answers a larger one with an error, not a miss)."""
+    ms, _, seq = entry_id.partition("-")
+    return ms.isdigit() and seq.isdigit() and int(ms) <= MAX_STREAM_PART and int(seq) <= MAX_STREAM_PART
+
+
+def _entry_id(value: str) -> str:
+    if not valid_entry_id(value):
+        raise serializers.ValidationError("each part of a stream entry id is at most 18446744073709551615")
+    return value
 
 
 class InboxPurgeSerializer(serializers.Serializer):
     instance = serializers.RegexField(rf"^{INSTANCE_ID}$", help_text="the instance whose DLQ to purge")
-    ids = serializers.ListField(child=serializers.RegexField(rf"^{STREAM_ENTRY_ID}$"), required=False, max_length=10000,
+    ids = serializers.ListField(child=serializers.RegexField(rf"^{STREAM_ENTRY_ID}$", validators=[_entry_id]),
+                                required=False, max_length=10000,
                                 help_text="only these stream entry ids (default: the whole DLQ)")
 
 

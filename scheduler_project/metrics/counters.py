@@ -15,6 +15,7 @@ meantime loses its unwritten increments, which is logged when they are taken.
 
 from __future__ import annotations
 
+import atexit
 import bisect
 import json
 import logging
@@ -146,15 +147,22 @@ def _is_cluster(client) -> bool:
 
 
 def pending_fields() -> int:
-    """How many fields this process still has to write (tests, diagnostics)."""
+    """How many fields this process still has to write."""
     with _lock:
         return len(_pending)
 
 
 def flush() -> bool:
-    """Try to write what is pending now, ignoring the retry delay; True when nothing is left."""
+    """Try to write what is pending now, ignoring the retry delay; True when nothing is left.
+    Also run at a clean exit, so that what a Redis outage held back is not lost with the process
+    when Redis is back by then (at most one short-timeout attempt)."""
     global _down_until
+    if not pending_fields():
+        return True
     with _lock:
         _down_until = 0.0
     _write({})
     return pending_fields() == 0
+
+
+atexit.register(flush)

@@ -9,20 +9,17 @@ from rest_framework.test import APIClient
 from accounts_app import services as accounts
 from accounts_app.models import APIKey
 from accounts_app.services import create_api_key
-from scheduler_project import live_config as live
-from tasks_app import states
-from tasks_app.models import Run, Task
 from tests.api.resource_suite import ROLES
-from workers_app.models import Worker
+from tests.support.live_config import reset_live_config
 
 
 @pytest.fixture(autouse=True)
 def _start_up_state():
     """Each test starts from the start-up configuration (reload-config tests change it)."""
-    live.reset()
+    reset_live_config()
     accounts._provisioned = True  # unit tests provision explicitly
     yield
-    live.reset()
+    reset_live_config()
 
 
 @pytest.fixture
@@ -49,35 +46,6 @@ def anonymous_client() -> APIClient:
     return APIClient()
 
 
-@pytest.fixture
-def make_task(db):
-    def make(name="t", type="http", spec=None, **fields) -> Task:
-        spec = spec or ({"command": "true"} if type == "shell" else {"url": "http://127.0.0.1:9/", "method": "GET"})
-        return Task.objects.create(name=name, type=type, spec=spec, **fields)
-
-    return make
-
-
-@pytest.fixture
-def make_run(db):
-    def make(task: Task, status: str = states.PENDING, **fields) -> Run:
-        if status in states.FINAL:
-            fields.setdefault("finished_at", fields.get("created_at"))
-        return Run.objects.create(task=task, trigger=Run.Trigger.MANUAL, status=status, **fields)
-
-    return make
-
-
-@pytest.fixture
-def make_worker(db):
-    def make(worker_id="w1", **fields) -> Worker:
-        fields.setdefault("node", f"worker@{worker_id}")
-        fields.setdefault("queues", ["tasks.shell"])
-        return Worker.objects.create(worker_id=worker_id, **fields)
-
-    return make
-
-
 def pytest_generate_tests(metafunc):
     """A resource suite's tests run once per endpoint (and per role where they take one)."""
     endpoints = getattr(metafunc.cls, "endpoints", None)
@@ -93,7 +61,7 @@ def pytest_generate_tests(metafunc):
 def wait_for_api(platform, scheme: str = "http", verify=True, timeout: float = 60.0):
     import requests
 
-    from tests.conftest import wait_for
+    from tests.support.processes import wait_for
 
     url = f"{scheme}://127.0.0.1:{platform.api_port}/health"
 

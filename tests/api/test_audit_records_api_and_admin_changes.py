@@ -9,7 +9,7 @@ from tasks_app.models import Task
 
 def test_api_changes_are_recorded_with_before_and_after(key_client, make_task):
     client = key_client("TaskWrite", name="ci")
-    task = make_task("t")
+    task = make_task("t", type="http")
     client.patch(f"/api/v1/tasks/{task.pk}/", {"description": "new"}, format="json", HTTP_USER_AGENT="ci-script/1",
                  REMOTE_ADDR="10.1.2.3")
     entry = AuditEntry.objects.get(action="task.partial_update")
@@ -20,7 +20,7 @@ def test_api_changes_are_recorded_with_before_and_after(key_client, make_task):
 
 def test_post_actions_are_recorded(key_client, make_task):
     client = key_client("TaskWrite", name="ci")
-    task = make_task("t")
+    task = make_task("t", type="http")
     client.post(f"/api/v1/tasks/{task.pk}/trigger/", {}, format="json")
     client.post(f"/api/v1/tasks/{task.pk}/pause/")
     actions = list(AuditEntry.objects.order_by("id").values_list("action", "object_id"))
@@ -31,7 +31,7 @@ def test_post_actions_are_recorded(key_client, make_task):
 
 def test_refused_attempts_are_recorded_and_change_nothing(key_client, make_task):
     client = key_client("TaskRead", name="reader")
-    task = make_task("t")
+    task = make_task("t", type="http")
     client.post(f"/api/v1/tasks/{task.pk}/pause/")
     entry = AuditEntry.objects.get()
     assert (entry.action, entry.status_code, entry.principal) == ("task.pause", 403, "key:reader")
@@ -39,7 +39,7 @@ def test_refused_attempts_are_recorded_and_change_nothing(key_client, make_task)
 
 
 def test_reads_and_unauthenticated_requests_are_not_recorded(key_client, anonymous_client, make_task):
-    make_task()
+    make_task(type="http")
     key_client("TaskRead").get("/api/v1/tasks/")
     anonymous_client.post("/api/v1/tasks/", {}, format="json")
     assert not AuditEntry.objects.exists()
@@ -53,7 +53,7 @@ def admin_user(db, client):
 
 
 def test_admin_changes_are_recorded(admin_user, client, make_task):
-    task = make_task("t", description="old")
+    task = make_task("t", type="http", description="old")
     form = {f: getattr(task, f) for f in ("name", "type", "overlap_policy", "misfire_policy", "retry_backoff",
                                           "retry_delay_max_seconds", "timeout_seconds", "misfire_grace_seconds")}
     form.update({"description": "changed", "spec": '{"url": "http://127.0.0.1:9/", "method": "GET"}', "params": "{}",
@@ -69,7 +69,7 @@ def test_admin_changes_are_recorded(admin_user, client, make_task):
 
 
 def test_admin_actions_are_recorded(admin_user, client, make_task):
-    a, b = make_task("a"), make_task("b")
+    a, b = make_task("a", type="http"), make_task("b", type="http")
     client.post("/admin/tasks_app/task/", {"action": "pause", "index": "0", "_selected_action": [a.pk, b.pk]})
     entries = AuditEntry.objects.filter(action="admin.action.pause").order_by("object_id")
     assert [e.object_id for e in entries] == sorted([str(a.pk), str(b.pk)])
@@ -90,7 +90,7 @@ def test_admin_deletions_and_api_keys_never_show_the_hash(admin_user, client, ma
 
 
 def test_the_audit_log_is_read_only_in_the_admin(admin_user, client, key_client, make_task):
-    key_client("TaskWrite").post(f"/api/v1/tasks/{make_task().pk}/pause/")
+    key_client("TaskWrite").post(f"/api/v1/tasks/{make_task(type='http').pk}/pause/")
     entry = AuditEntry.objects.get()
     assert client.get("/admin/audit_app/auditentry/").status_code == 200
     assert client.get(f"/admin/audit_app/auditentry/{entry.pk}/change/").status_code == 200

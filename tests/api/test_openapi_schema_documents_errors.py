@@ -33,7 +33,7 @@ def test_conflicts_and_bodies_of_actions_are_documented(schema):
     assert "409" in paths["/api/v1/runs/{id}/cancel/"]["post"]["responses"]
     assert "202" in paths["/api/v1/runs/{id}/cancel/"]["post"]["responses"]
     for path in ("/api/v1/tasks/{id}/trigger/", "/api/v1/workers/{worker_id}/drain/",
-                 "/api/v1/dlq/{letter_id}/replay/", "/api/v1/dlq/purge/", "/api/v1/runs/{id}/retry/",
+                 "/api/v1/deadletters/{letter_id}/replay/", "/api/v1/deadletters/purge/", "/api/v1/runs/{id}/retry/",
                  "/api/v1/runs/{id}/replay/"):
         assert "requestBody" in paths[path]["post"], path
     assert set(schema["components"]["securitySchemes"]) == {"apiKeyAuth", "jwtAuth", "cookieAuth"}
@@ -41,7 +41,7 @@ def test_conflicts_and_bodies_of_actions_are_documented(schema):
 
 
 def test_contract_paths_are_there(schema):
-    for path in ("/api/v1/tasks/", "/api/v1/runs/", "/api/v1/workers/", "/api/v1/instances/", "/api/v1/dlq/",
+    for path in ("/api/v1/tasks/", "/api/v1/runs/", "/api/v1/workers/", "/api/v1/instances/", "/api/v1/deadletters/",
                  "/api/v1/stats", "/api/system/info", "/api/system/health/detailed", "/api/system/reload-config",
                  "/api/v1/auth/token/"):
         assert path in schema["paths"], path

@@ -16,7 +16,7 @@ def test_task_write_cannot_create_a_shell_task_but_can_create_an_http_task(key_c
 
 def test_task_write_cannot_change_or_delete_a_shell_task_nor_turn_one_into_shell(key_client, make_task):
     writer = key_client("TaskWrite")
-    shell, http = make_task("s", type="shell"), make_task("h")
+    shell, http = make_task("s", type="shell"), make_task("h", type="http")
     assert_error(writer.patch(f"/api/v1/tasks/{shell.pk}/", {"spec": {"command": "id"}}, format="json"), 403)
     assert_error(writer.delete(f"/api/v1/tasks/{shell.pk}/"), 403)
     assert_error(writer.patch(f"/api/v1/tasks/{http.pk}/", {"type": "shell", "spec": {"command": "id"}}, format="json"),

@@ -41,7 +41,7 @@ class TestTasks(ResourceSuite):
     @pytest.fixture
     def ctx(self, make_task):
         return {
-            "task": make_task("http-task", schedule={"cron": "*/5 * * * *", "timezone": "Europe/Berlin"}),
+            "task": make_task("http-task", type="http", schedule={"cron": "*/5 * * * *", "timezone": "Europe/Berlin"}),
             "shell": make_task("shell-task", type="shell"),
-            "paused": make_task("paused-task", enabled=False),
+            "paused": make_task("paused-task", type="http", enabled=False),
         }

@@ -22,8 +22,8 @@ def test_the_model_default_is_the_configured_one(settings):
 
 @pytest.mark.django_db
 def test_a_task_created_through_the_api_gets_it(settings, client, monkeypatch):
-    from accounts_app.services import create_api_key
     from accounts_app import services as accounts
+    from accounts_app.services import create_api_key
 
     monkeypatch.setattr(accounts, "_provisioned", True)  # no API_KEYS provisioning in this test
     job_timeout(settings, 45)

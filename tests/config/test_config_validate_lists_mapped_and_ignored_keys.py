@@ -61,8 +61,8 @@ def test_system_checks_warn_about_each_ignored_key():
 
 
 def test_serve_warns_about_the_ignored_keys_of_its_config_files(tmp_path):
-    from tests.conftest import reap
     from tests.services import free_port
+    from tests.support.processes import reap
 
     config = tmp_path / "instance.toml"
     config.write_text(f'[server]\nhost = "127.0.0.1"\nport = {free_port()}\n[model_hub]\nbase_url = "http://hub:5000"\n'

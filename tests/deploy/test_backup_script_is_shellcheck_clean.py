@@ -1,5 +1,5 @@
 """deploy/backup.sh parses with bash -n and passes shellcheck (its behaviour against a real
-PostgreSQL: tests/ops/test_backup_script.py)."""
+PostgreSQL: tests/maintenance/test_backup_script.py)."""
 
 from tests.deploy._tools import DEPLOY, require_tool, run
 

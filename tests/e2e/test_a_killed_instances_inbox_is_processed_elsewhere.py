@@ -6,7 +6,8 @@ import signal
 import pytest
 
 from instances_app import inbox, presence
-from tests.conftest import inbox_consumers, wait_for
+from tests.support.processes import wait_for
+from tests.support.redis import inbox_consumers
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,8 @@ from accounts_app.services import create_api_key
 from instances_app import deadletters, inbox
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
-from tests.conftest import inbox_consumers, wait_for
+from tests.support.processes import wait_for
+from tests.support.redis import inbox_consumers
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +31,7 @@ def test_poison_is_dead_lettered_with_history_and_replayed(platform, client):
     assert inbox.pending_count(instance) == 0
 
     _, key = create_api_key("replayer", ["TaskWrite"])
-    response = client.post(f"/api/v1/dlq/inbox/inbox-{instance}-{letter['id']}/replay/",
+    response = client.post(f"/api/v1/deadletters/inbox/inbox-{instance}-{letter['id']}/replay/",
                            HTTP_X_API_KEY=key, content_type="application/json", data={})
     assert response.status_code == 201, response.content
     replayed = response.json()["inbox_entry_id"]

@@ -11,7 +11,7 @@ import redis
 
 from tasks_app.models import Run, Task
 from tasks_app.services import definitions
-from tests.conftest import wait_for
+from tests.support.processes import wait_for
 from workers_app.models import Worker
 
 pytestmark = pytest.mark.e2e

@@ -4,14 +4,16 @@ A ping published by this test reaches the worker over the execution queue; the w
 which has no database, answers over the broker; the control role records the answer.
 """
 
+import json
 import secrets
 
 import pytest
 
-from instances_app import diagnostics
 from scheduler_project.celery import app
 from scheduler_project.queues import execution_queue
-from tests.conftest import wait_for
+from scheduler_project.redis_store import keys
+from scheduler_project.redis_store.client import get_redis
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -22,6 +24,6 @@ def test_a_ping_goes_from_test_to_worker_to_control(platform):
     token = secrets.token_hex(8)
     app.send_task("workers.ping", args=[token], queue=execution_queue(platform.mq.task_queue, "shell"))
 
-    pong = wait_for(lambda: diagnostics.read_pong(token), 60, "the pong recorded by control")
+    pong = json.loads(wait_for(lambda: get_redis().get(keys.pong(token)), 60, "the pong recorded by control"))
     assert pong["worker_id"] == f"w-{platform.uid}"
     assert pong["control"] == f"test-{platform.uid}"

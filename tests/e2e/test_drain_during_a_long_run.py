@@ -5,7 +5,7 @@ import pytest
 
 from tasks_app.models import Task
 from tasks_app.services import definitions
-from tests.conftest import wait_for
+from tests.support.processes import wait_for
 from workers_app import services
 from workers_app.models import Worker
 

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from tests.conftest import http_get, wait_for
 from tests.services import free_port
+from tests.support.processes import http_get, wait_for
 
 pytestmark = pytest.mark.e2e
 

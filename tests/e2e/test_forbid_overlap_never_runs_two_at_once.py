@@ -1,7 +1,7 @@
 import pytest
 
 from tasks_app.models import Run, Task
-from tests.conftest import wait_for
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 

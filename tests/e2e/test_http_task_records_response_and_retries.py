@@ -8,7 +8,7 @@ import pytest
 
 from tasks_app.models import Task
 from tasks_app.services import definitions
-from tests.conftest import wait_for
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 

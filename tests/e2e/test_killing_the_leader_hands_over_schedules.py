@@ -9,7 +9,7 @@ import pytest
 from instances_app import presence
 from instances_app.lease import current_leader
 from tasks_app.models import Run, Task
-from tests.conftest import wait_for
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 

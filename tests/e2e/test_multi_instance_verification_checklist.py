@@ -12,7 +12,7 @@ import pytest
 from accounts_app.services import create_api_key
 from tasks_app.models import Task
 from tasks_app.services import definitions
-from tests.conftest import http_get, wait_for
+from tests.support.processes import http_get, wait_for
 
 pytestmark = pytest.mark.e2e
 

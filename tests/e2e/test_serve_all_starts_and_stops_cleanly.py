@@ -9,7 +9,7 @@ import urllib.request
 import psutil
 import pytest
 
-from tests.conftest import wait_for
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ from celery import current_app
 
 from tasks_app.models import Run, Task
 from tasks_app.services import dispatch
-from tests.conftest import wait_for
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 

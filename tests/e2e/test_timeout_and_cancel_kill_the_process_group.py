@@ -7,7 +7,7 @@ import pytest
 
 from tasks_app.models import Task
 from tasks_app.services import cancelling, definitions
-from tests.conftest import sleepers, wait_for
+from tests.support.processes import sleepers, wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,7 @@ from collections import Counter
 import pytest
 
 from tasks_app.models import Run, Task
-from tests.conftest import wait_for
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 

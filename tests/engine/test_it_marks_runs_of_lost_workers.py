@@ -8,13 +8,13 @@ from django.utils import timezone
 from tasks_app import states
 from tasks_app.models import Run
 from tasks_app.services import dispatch, events
+from tests import factories
 from workers_app.models import Worker
-from workers_app.services import detect_lost_workers, record_heartbeat
+from workers_app.services import detect_lost_workers
 
 
 def beat(worker_id, at, **fields):
-    return record_heartbeat({"worker_id": worker_id, "node": f"worker@{worker_id}", "concurrency": 2,
-                             "running": [], "at": at.isoformat(), **fields})
+    return factories.heartbeat(worker_id, at, **fields)
 
 
 def test_silent_workers_are_lost_and_their_runs_retried(make_task, no_publish, settings):

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import processes_with, sleepers, wait_for  # noqa: F401  shared with the e2e tests
+from tests.support.processes import processes_with, sleepers, wait_for  # noqa: F401  shared with the e2e tests
 from workers_app.executors.execution_registry import ExecutionRegistry
 
 

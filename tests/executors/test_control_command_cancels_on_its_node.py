@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 from celery.worker.control import Panel
 
-from tests.conftest import processes_with, sleepers, wait_for
+from tests.support.processes import processes_with, sleepers, wait_for
 from workers_app.control_commands import taskplane_cancel
 from workers_app.execution import registry_for
 from workers_app.executors import run_shell

@@ -3,7 +3,7 @@ import sys
 import threading
 import time
 
-from tests.conftest import processes_with, sleepers, wait_for
+from tests.support.processes import processes_with, sleepers, wait_for
 from workers_app.executors import run_shell
 
 

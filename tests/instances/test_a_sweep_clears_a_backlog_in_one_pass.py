@@ -6,7 +6,7 @@ import time
 from instances_app import inbox, instance_commands, sweeper  # noqa: F401  registers the handlers
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
-from tests.conftest import phase2_settings
+from tests.support.redis import phase2_settings
 
 
 def taken_by_a_dead_reader(settings) -> None:

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from instances_app import deadletters, inbox, presence, sweeper
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
-from tests.conftest import phase2_settings
+from tests.support.redis import phase2_settings
 
 
 def make_letter(settings) -> dict:

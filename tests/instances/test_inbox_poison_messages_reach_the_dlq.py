@@ -6,7 +6,7 @@ import time
 from instances_app import deadletters, inbox, instance_commands, sweeper  # noqa: F401  registers handlers
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
-from tests.conftest import phase2_settings
+from tests.support.redis import phase2_settings
 
 
 def test_poison_goes_to_the_dlq_with_history_and_replays(redis_prefix, settings):

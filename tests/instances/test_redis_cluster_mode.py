@@ -13,7 +13,8 @@ from scheduler_project import embedded
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
 from scheduler_project.supervisor import _die_with_parent
-from tests.conftest import phase2_settings, wait_for
+from tests.support.processes import wait_for
+from tests.support.redis import phase2_settings
 
 
 def cluster_port() -> int:

@@ -13,8 +13,8 @@ from scheduler_project.metrics import counters
 from scheduler_project.redis_store import accounting as ops
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
-from tests.conftest import counting_round_trips, phase2_settings
 from tests.instances.test_redis_cluster_mode import cluster, cluster_mode  # noqa: F401  fixtures
+from tests.support.redis import counting_round_trips, phase2_settings
 
 
 @pytest.fixture

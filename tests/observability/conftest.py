@@ -30,7 +30,7 @@ def wait_for_http(url: str, timeout: float, what: str, **kwargs):
     """Wait until url answers anything, even 4xx (a Response is falsy then); returns the response."""
     import requests
 
-    from tests.conftest import wait_for
+    from tests.support.processes import wait_for
 
     def answered():
         try:

@@ -11,7 +11,7 @@ from django.db import connection
 from prometheus_client import REGISTRY
 
 from scheduler_project.config import BASE_DIR
-from tests.conftest import database_url_for_children
+from tests.support.processes import database_url_for_children
 
 POOL_PROBE = """
 import json, os, django

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from scheduler_project.config import BASE_DIR
-from tests.conftest import MANAGE, reap, wait_for
 from tests.services import free_port
+from tests.support.processes import MANAGE, reap, wait_for
 
 pytestmark = pytest.mark.e2e
 CREDENTIALS = ("ops", "flower-secret-123")

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.conftest import wait_for
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -3,8 +3,8 @@ sample of every op, in one round trip, and the scrape shows the same numbers as 
 
 from scheduler_project.redis_store import accounting as ops
 from scheduler_project.redis_store.client import get_counting_redis
-from tests.conftest import counting_round_trips
 from tests.observability.conftest import scrape_platform
+from tests.support.redis import counting_round_trips
 
 
 def test_a_flush_is_one_round_trip_and_counts_exactly(redis_prefix):

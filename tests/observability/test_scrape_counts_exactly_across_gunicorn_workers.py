@@ -11,8 +11,8 @@ import requests
 
 from tasks_app.models import Task
 from tasks_app.services import definitions
-from tests.conftest import wait_for
 from tests.observability.conftest import samples, wait_for_http
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
 N_OK, N_FAILED = 3, 2

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.conftest import MANAGE, Platform, wait_for
+from tests.support.platform import Platform
 from tests.support.postgres_replication import missing, start_pair
+from tests.support.processes import MANAGE, wait_for
 
 API_KEY = "tp-replica-tests-admin-key-0123456789abcdef"
 

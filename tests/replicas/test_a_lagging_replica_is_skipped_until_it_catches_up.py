@@ -1,7 +1,7 @@
 """A replica further behind the primary than replica_max_lag_seconds is skipped: reads go to
 the primary, and /api/system/health/detailed says why. Once it has caught up it is used again."""
 
-from tests.conftest import wait_for
+from tests.support.processes import wait_for
 
 
 def replica_backend_query(pg) -> str:

@@ -4,7 +4,7 @@ and caught up reads go to it again."""
 
 import threading
 
-from tests.conftest import wait_for
+from tests.support.processes import wait_for
 
 PATHS = ["/api/v1/tasks/", "/api/v1/runs/", "/api/v1/workers/", "/api/v1/audit/", "/api/v1/stats",
          "/dashboard/data", "/metrics"]

@@ -5,7 +5,7 @@ writes go to the primary and the session that wrote reads from the primary for a
 Shown with the replica's replay paused: what was written since is on the primary only, so a
 read that does not see it was answered by the replica."""
 
-from tests.conftest import wait_for
+from tests.support.processes import wait_for
 
 WORKER_ROW = """
 INSERT INTO workers_app_worker (worker_id, node, host, version, task_types, tags, queues, concurrency, status,

@@ -1,8 +1,7 @@
 import pytest
 from celery import current_app
-from django.utils import timezone
 
-from workers_app.services import record_heartbeat
+from tests import factories
 
 
 @pytest.fixture
@@ -18,12 +17,8 @@ def orders(monkeypatch):
 @pytest.fixture
 def beat(db):
     def send(worker_id="w1", at=None, **fields):
-        values = {"worker_id": worker_id, "node": f"worker@{worker_id}", "concurrency": 2, "running": [],
-                  "queues": ["tasks.shell"], "consuming": ["tasks.shell"], "executions_started": 0,
-                  "at": (at or timezone.now()).isoformat(), **fields}
-        return record_heartbeat(values)
+        return factories.heartbeat(worker_id, at, **{"queues": ["tasks.shell"], "consuming": ["tasks.shell"],
+                                                     "executions_started": 0, **fields})
 
     return send
 
-
-from tests.engine.conftest import make_task, no_publish  # noqa: E402,F401  shared engine fixtures

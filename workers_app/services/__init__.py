@@ -2,11 +2,11 @@
 
 from .draining import UnknownWorker, drain, resume
 from .health import evaluate_health, mark_routing
-from .liveness import InvalidHeartbeat, apply_heartbeats, detect_lost_workers, record_heartbeat
+from .liveness import InvalidHeartbeat, apply_heartbeats, detect_lost_workers
 from .snapshots import flush as flush_snapshots
 from .snapshots import store as store_snapshot
 
 __all__ = [
     "InvalidHeartbeat", "UnknownWorker", "apply_heartbeats", "detect_lost_workers", "drain", "evaluate_health",
-    "flush_snapshots", "mark_routing", "record_heartbeat", "resume", "store_snapshot",
+    "flush_snapshots", "mark_routing", "resume", "store_snapshot",
 ]

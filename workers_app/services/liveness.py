@@ -84,13 +84,6 @@ def apply_heartbeats(beats: list[dict]) -> list[Worker]:
     return created + updated
 
 
-def record_heartbeat(beat: dict) -> Worker:
-    """One heartbeat, applied at once (tests, and a control role without Redis)."""
-    parse_heartbeat(beat)
-    apply_heartbeats([beat])
-    return Worker.objects.get(worker_id=beat["worker_id"])
-
-
 def detect_lost_workers(now=None) -> list[str]:
     """Workers silent for worker_timeout_seconds become lost, and so do their running runs.
 

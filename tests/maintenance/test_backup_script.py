@@ -12,7 +12,7 @@ from django.db import connection
 
 from scheduler_project.config import BASE_DIR
 from tasks_app.models import Task
-from tests.conftest import database_url_for_children
+from tests.support.processes import database_url_for_children
 
 SCRIPT = str(BASE_DIR / "deploy" / "backup.sh")
 

@@ -2,11 +2,12 @@
 age for its own runs (longer or shorter); active runs stay whatever their age."""
 
 from tasks_app.models import Run, RunAttempt
-from tests.ops.conftest import remaining, run_command
+from tests.maintenance.conftest import remaining, run_command
 
 
-def test_global_age_and_per_task_retention(task, make_runs):
-    default, keep_long, keep_short = task("default"), task("long", retention_days=90), task("short", retention_days=2)
+def test_global_age_and_per_task_retention(make_task, make_runs):
+    default = make_task("default")
+    keep_long, keep_short = make_task("long", retention_days=90), make_task("short", retention_days=2)
     for t in (default, keep_long, keep_short):
         make_runs(t, "succeeded", 40, n=3)
         make_runs(t, "succeeded", 10, n=2)
@@ -24,8 +25,8 @@ def test_global_age_and_per_task_retention(task, make_runs):
     assert RunAttempt.objects.count() == Run.objects.count()
 
 
-def test_hours_and_minutes_work_too(task, make_runs):
-    t = task()
+def test_hours_and_minutes_work_too(make_task, make_runs):
+    t = make_task()
     make_runs(t, "succeeded", 0.6)  # 14.4 h old
     make_runs(t, "succeeded", 0.01)  # 14 min old
     run_command("cleanup", "--older-than", "12h")

@@ -10,7 +10,7 @@ import psutil
 
 from scheduler_project import supervisor
 from scheduler_project.supervisor import Child, Supervisor
-from tests.conftest import wait_for
+from tests.support.processes import wait_for
 
 
 def python_child(name, code):

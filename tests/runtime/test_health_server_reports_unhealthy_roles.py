@@ -6,7 +6,7 @@ import time
 from types import SimpleNamespace
 
 from scheduler_project import health_server
-from tests.conftest import http_get
+from tests.support.processes import http_get
 
 
 def get(server, path="/health"):

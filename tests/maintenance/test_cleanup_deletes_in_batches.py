@@ -2,11 +2,11 @@
 run with it (attempts, outbox entries) while unlinking replays of it."""
 
 from tasks_app.models import OutboxEntry, Run, RunAttempt
-from tests.ops.conftest import run_command
+from tests.maintenance.conftest import run_command
 
 
-def test_batches_with_progress_and_dependents(task, make_runs):
-    t = task()
+def test_batches_with_progress_and_dependents(make_task, make_runs):
+    t = make_task()
     old = make_runs(t, "succeeded", 40, n=7)
     young = make_runs(t, "succeeded", 1)[0]
     OutboxEntry.objects.create(run=old[0], name="workers.execute", queue="q", message_id="m", payload={})
@@ -25,6 +25,6 @@ def test_batches_with_progress_and_dependents(task, make_runs):
     assert replay.replay_of_id is None  # its original is gone; the replay stays
 
 
-def test_nothing_to_do(task, make_runs):
-    make_runs(task(), "succeeded", 1)
+def test_nothing_to_do(make_task, make_runs):
+    make_runs(make_task(), "succeeded", 1)
     assert "deleted 0 run(s) in 0 batch(es)" in run_command("cleanup", "--older-than", "30d")

@@ -1,4 +1,5 @@
-"""Fixtures for the ops commands: runs of given status and age, and a command runner."""
+"""Fixtures for the maintenance commands (cleanup, vacuum, reindex): runs of given status and age,
+and a command runner."""
 
 from datetime import timedelta
 from io import StringIO
@@ -23,14 +24,6 @@ def make_runs(db):
         ])
         RunAttempt.objects.bulk_create([RunAttempt(run=r, attempt=1, fence="f", status=status) for r in runs])
         return runs
-
-    return make
-
-
-@pytest.fixture
-def task(db):
-    def make(name="t", **fields) -> Task:
-        return Task.objects.create(name=name, type="shell", spec={"command": "true"}, **fields)
 
     return make
 

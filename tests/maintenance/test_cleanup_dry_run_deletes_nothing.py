@@ -1,11 +1,11 @@
 """cleanup --dry-run counts what would go, by status, and deletes nothing."""
 
 from tasks_app.models import Run
-from tests.ops.conftest import run_command
+from tests.maintenance.conftest import run_command
 
 
-def test_dry_run_counts_and_keeps_everything(task, make_runs):
-    t = task()
+def test_dry_run_counts_and_keeps_everything(make_task, make_runs):
+    t = make_task()
     make_runs(t, "succeeded", 40, n=4)
     make_runs(t, "failed", 40, n=2)
     make_runs(t, "succeeded", 1)

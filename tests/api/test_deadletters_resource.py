@@ -13,12 +13,12 @@ def _listed(ctx, response):
 
 class TestDeadLetters(ResourceSuite):
     endpoints = (
-        Endpoint("list", "GET", "/api/v1/dlq/", TASK_READ, 200, check=_listed),
-        Endpoint("retrieve", "GET", lambda c: f"/api/v1/dlq/run-{c['dead'].pk}/", TASK_READ, 200),
-        Endpoint("replay", "POST", lambda c: f"/api/v1/dlq/run-{c['dead'].pk}/replay/", TASK_WRITE, 201,
+        Endpoint("list", "GET", "/api/v1/deadletters/", TASK_READ, 200, check=_listed),
+        Endpoint("retrieve", "GET", lambda c: f"/api/v1/deadletters/run-{c['dead'].pk}/", TASK_READ, 200),
+        Endpoint("replay", "POST", lambda c: f"/api/v1/deadletters/run-{c['dead'].pk}/replay/", TASK_WRITE, 201,
                  body={"params": {"fixed": True}},
                  check=lambda ctx, r: r.json()["params"] == {"a": 1, "fixed": True}),
-        Endpoint("purge", "POST", "/api/v1/dlq/purge/", frozenset(), 200, body={},
+        Endpoint("purge", "POST", "/api/v1/deadletters/purge/", frozenset(), 200, body={},
                  check=lambda ctx, r: r.json() == {"source": "run", "deleted": 1}
                  and not Run.objects.filter(status="dead").exists()),
     )
@@ -39,13 +39,13 @@ def test_purge_filters_by_age_and_task(admin_client, make_task, make_run):
     make_run(old, "dead")
     make_run(new, "dead", created_at=long_ago, finished_at=long_ago)
 
-    response = admin_client.post("/api/v1/dlq/purge/", {"older_than": "30d", "task": old.pk}, format="json")
+    response = admin_client.post("/api/v1/deadletters/purge/", {"older_than": "30d", "task": old.pk}, format="json")
     assert response.json() == {"source": "run", "deleted": 1}
     assert Run.objects.filter(status="dead").count() == 2
-    bad = admin_client.post("/api/v1/dlq/purge/", {"older_than": "last week"}, format="json")
+    bad = admin_client.post("/api/v1/deadletters/purge/", {"older_than": "last week"}, format="json")
     assert bad.status_code == 400 and "older_than" in bad.json()["error"]["fields"]
 
 
 def test_replaying_what_is_not_dead_is_not_found_here(admin_client, make_task, make_run):
     run = make_run(make_task(), "succeeded")
-    assert admin_client.post(f"/api/v1/dlq/run-{run.pk}/replay/", {}, format="json").status_code == 404
+    assert admin_client.post(f"/api/v1/deadletters/run-{run.pk}/replay/", {}, format="json").status_code == 404
