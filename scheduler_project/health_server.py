@@ -49,7 +49,7 @@ class HealthServer:
         self.registry = CollectorRegistry(auto_describe=False)
         for collector in (ProcessCollector, PlatformCollector, GCCollector):
             collector(registry=self.registry)
-        self.registry.register(_RoleCollector(self))
+        self.registry.register(RoleCollector(self))
 
     @property
     def port(self) -> int:
@@ -76,11 +76,15 @@ class HealthServer:
         return (200 if healthy else 503), body
 
 
-class _RoleCollector:
+class RoleCollector:
     """The role's state at scrape time, from the same check as /health."""
 
-    def __init__(self, server: HealthServer):
+    def __init__(self, server: HealthServer | None):
         self.server = server
+
+    def describe(self):
+        yield GaugeMetricFamily("scheduler_role_healthy", "1 while this role's GET /health answers 200", labels=["role"])
+        yield GaugeMetricFamily("scheduler_dispatcher_last_tick_age_seconds", "Seconds since celery beat last ticked")
 
     def collect(self):
         status, body = self.server.answer()
