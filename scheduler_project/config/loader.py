@@ -19,8 +19,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-CONFIG_DIR = BASE_DIR / "config"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # scheduler_project/
+
+
+def _project_dir() -> Path:
+    """Where config/ and the data directory (var/) are: the source tree Taskplane runs from (a
+    checkout, /app in the image, /opt/taskplane), or, for a package installed from a wheel
+    (`pip install .`, the `taskplane` command), the directory it runs in."""
+    source = PACKAGE_DIR.parent
+    return source if (source / "config" / "base.toml").is_file() else Path.cwd()
+
+
+BASE_DIR = _project_dir()
+# config/*.toml of the project directory; an installed package without one uses the copies
+# shipped inside it (pyproject.toml: scheduler_project.default_config).
+CONFIG_DIR = BASE_DIR / "config" if (BASE_DIR / "config" / "base.toml").is_file() else PACKAGE_DIR / "default_config"
 ENVIRONMENTS = ("development", "staging", "production")
 
 # ${VAR} (required) or ${VAR:-default} (default used when VAR is unset or empty, as in sh).
