@@ -39,7 +39,7 @@ test: $(VENV)/.test-installed
 CONTAINER_TEST_ARGS ?=
 container-test: $(VENV)/.test-installed
 	bash .ci/install-deploy-tools.sh
-	TASKPLANE_CONTAINER_TEST=1 $(PY) -m pytest tests/containers -p no:cacheprovider --timeout=1500 -v $(CONTAINER_TEST_ARGS)
+	TASKPLANE_CONTAINER_TEST=1 $(PY) -m pytest tests/containers -p no:cacheprovider --timeout=1500 -v -s $(CONTAINER_TEST_ARGS)
 
 # Benchmarks (bench/run.py): ratios against raw Celery, raw redis-py, stock django-celery-beat
 # and bare Django views, on the local PostgreSQL, Redis and RabbitMQ. Not part of `make test`.

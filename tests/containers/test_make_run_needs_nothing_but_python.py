@@ -54,7 +54,7 @@ def fresh_clone(destination: Path) -> None:
             tar.extractall(destination, filter="tar")
 
 
-@pytest.mark.parametrize("label,python", pythons())
+@pytest.mark.parametrize("label,python", pythons(), ids=[label for label, _ in pythons()])
 def test_make_run_serves_health_without_a_compiler(docker, base_image, pip_settings, label, python):
     if python.startswith("missing:"):
         message = f"no CPython {label} under {PYENV} (pyenv install {label})"
