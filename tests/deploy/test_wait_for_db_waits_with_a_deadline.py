@@ -15,7 +15,7 @@ SCRIPT = DEPLOY / "scripts" / "wait-for-db.sh"
 
 FAKE_DOCKER = """#!/usr/bin/env bash
 # `docker compose ...` and `docker inspect ...` as the script uses them; postgres turns healthy
-# on the third look, rabbitmq and redis are healthy at once, unless FAKE_STUCK names one.
+# on look FAKE_POSTGRES_LOOKS (default 3), rabbitmq and redis at once, unless FAKE_STUCK names one.
 state=$FAKE_STATE
 case "$1" in
   compose)
@@ -25,7 +25,7 @@ case "$1" in
     service=${4#id-}
     if [ "$service" = "${FAKE_STUCK:-}" ]; then echo starting; exit 0; fi
     n=$(( $(cat "$state/$service" 2>/dev/null || echo 0) + 1 )); echo $n > "$state/$service"
-    if [ "$service" = postgres ] && [ $n -lt 3 ]; then echo starting; else echo healthy; fi ;;
+    if [ "$service" = postgres ] && [ $n -lt "${FAKE_POSTGRES_LOOKS:-3}" ]; then echo starting; else echo healthy; fi ;;
 esac
 """
 
@@ -56,7 +56,7 @@ def test_it_waits_until_every_infrastructure_service_is_healthy(tmp_path):
 
 
 def test_it_gives_up_at_the_deadline_naming_the_service(tmp_path):
-    result = run(["bash", str(SCRIPT), "--timeout", "3"], env=fake_docker(tmp_path, FAKE_STUCK="redis"),
+    result = run(["bash", str(SCRIPT), "--timeout", "3"], env=fake_docker(tmp_path, FAKE_STUCK="redis", FAKE_POSTGRES_LOOKS="1"),
                  cwd=DEPLOY, timeout=60)
     assert result.returncode == 1
     assert "redis is starting after 3s" in result.stdout
