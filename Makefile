@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint venv clean bench bench-quick
+.PHONY: run test lint venv clean bench bench-quick container-test
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0])'
@@ -15,7 +15,7 @@ $(VENV)/.base-installed: requirements/base.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements/base.txt
 	touch $@
 
-$(VENV)/.test-installed: requirements/base.txt requirements/test.txt requirements/deploy-check.txt | $(PY)
+$(VENV)/.test-installed: requirements/base.txt requirements/flower.txt requirements/test.txt requirements/deploy-check.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements/test.txt
 	touch $@ $(VENV)/.base-installed
 
@@ -38,6 +38,17 @@ test: $(VENV)/.test-installed
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+
+# The deployment run for real (README "Deployment proven by running it"; tests/containers/):
+# installs docker.io and debootstrap if missing (root), starts a private dockerd, builds a Debian
+# base image (cached in var/container-test/) and the image from deploy/Dockerfile, runs every
+# role of deploy/docker-compose.yml and of deploy/k8s/ as containers against this machine's
+# PostgreSQL, RabbitMQ and Redis, and `make run` on Python 3.11 and 3.13 in a container without a
+# compiler. Not part of `make test`. CONTAINER_TEST_DB names its database (and RabbitMQ vhost).
+CONTAINER_TEST_ARGS ?=
+container-test: $(VENV)/.test-installed
+	bash .ci/install-deploy-tools.sh
+	TASKPLANE_CONTAINER_TEST=1 $(PY) -m pytest tests/containers -p no:cacheprovider --timeout=1500 -v -s $(CONTAINER_TEST_ARGS)
 
 # Benchmarks (bench/run.py): ratios against raw Celery, raw redis-py, stock django-celery-beat
 # and bare Django views, on the local PostgreSQL, Redis and RabbitMQ. Not part of `make test`.

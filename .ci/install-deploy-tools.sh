@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system tools the deployment checks (tests/deploy) need:
 # nginx (nginx -t), haproxy (haproxy -c) and systemd-analyze (systemd verify); promtool
-# (monitoring rules), shellcheck (deploy/backup.sh), chromium + chromedriver (the dashboard test).
+# (monitoring rules), shellcheck (deploy/*.sh), chromium + chromedriver (the dashboard test);
+# dockerd + docker (docker.io) and debootstrap for `make container-test` (tests/containers).
 # Idempotent: installs only what is missing; runs `apt-get update` only when something is.
 set -euo pipefail
 
 declare -A tool_pkg=([nginx]=nginx [haproxy]=haproxy [systemd-analyze]=systemd [promtool]=prometheus
-    [shellcheck]=shellcheck [chromium]=chromium [chromedriver]=chromium-driver)
+    [shellcheck]=shellcheck [chromium]=chromium [chromedriver]=chromium-driver
+    [dockerd]=docker.io [debootstrap]=debootstrap)
 missing=()
 for tool in "${!tool_pkg[@]}"; do
     command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("${tool_pkg[$tool]}")

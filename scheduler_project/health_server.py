@@ -1,6 +1,7 @@
-"""GET /health for the roles that serve no HTTP of their own (control, worker, dispatcher), so
-that Kubernetes probes and load balancers check every role the same way, without starting a
-Python process and a broker connection per probe (`celery inspect ping`).
+"""GET /health and GET /metrics for the roles that serve no HTTP of their own (control, worker,
+dispatcher), so that Kubernetes probes and load balancers check every role the same way, without
+starting a Python process and a broker connection per probe (`celery inspect ping`), and
+Prometheus scrapes every role (deploy/monitoring/prometheus.yml).
 
 Off unless `[observability] health_port` (HEALTH_PORT) is set: on one machine (`serve --mode
 all`) the roles would compete for one port, so it is for one-role containers and hosts.
@@ -9,6 +10,11 @@ all`) the roles would compete for one port, so it is for one-role containers and
   none (it is reconnecting, or it lost the broker for good);
 - dispatcher: 200 while beat has ticked within a few of its maximum intervals, 503 when its
   loop is stuck.
+
+/metrics is this process's own: prometheus_client's process_* (CPU, memory, open files) and
+python_* series, `scheduler_role_healthy{role}` (1 when /health would answer 200) and, for the
+dispatcher, `scheduler_dispatcher_last_tick_age_seconds`. Never the platform's cluster-wide
+series: the api exports those (from Redis and the database, which a worker node cannot reach).
 """
 
 from __future__ import annotations
@@ -21,6 +27,11 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from celery import bootsteps
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
 
 from scheduler_project.version import __version__
 
@@ -35,6 +46,10 @@ class HealthServer:
         self.httpd = ThreadingHTTPServer((host, port), _handler(self))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, name=f"health-{role}", daemon=True)
+        self.registry = CollectorRegistry(auto_describe=False)
+        for collector in (ProcessCollector, PlatformCollector, GCCollector):
+            collector(registry=self.registry)
+        self.registry.register(RoleCollector(self))
 
     @property
     def port(self) -> int:
@@ -61,17 +76,42 @@ class HealthServer:
         return (200 if healthy else 503), body
 
 
+class RoleCollector:
+    """The role's state at scrape time, from the same check as /health."""
+
+    def __init__(self, server: HealthServer | None):
+        self.server = server
+
+    def describe(self):
+        yield GaugeMetricFamily("scheduler_role_healthy", "1 while this role's GET /health answers 200", labels=["role"])
+        yield GaugeMetricFamily("scheduler_dispatcher_last_tick_age_seconds", "Seconds since celery beat last ticked")
+
+    def collect(self):
+        status, body = self.server.answer()
+        healthy = GaugeMetricFamily("scheduler_role_healthy", "1 while this role's GET /health answers 200",
+                                    labels=["role"])
+        healthy.add_metric([self.server.role], 1.0 if status == 200 else 0.0)
+        yield healthy
+        age = body.get("last_tick_seconds_ago")
+        if self.server.role == "dispatcher" and age is not None:
+            yield GaugeMetricFamily("scheduler_dispatcher_last_tick_age_seconds",
+                                    "Seconds since celery beat last ticked", value=age)
+
+
 def _handler(server: HealthServer):
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802  (http.server's naming)
-            if self.path.split("?", 1)[0].rstrip("/") != "/health":
-                return self._send(404, {"error": f"no such endpoint: {self.path}"})
-            return self._send(*server.answer())
+            path = self.path.split("?", 1)[0].rstrip("/")
+            if path == "/health":
+                return self._send(*server.answer())
+            if path == "/metrics":
+                return self._send(200, generate_latest(server.registry), CONTENT_TYPE_LATEST)
+            return self._send(404, {"error": f"no such endpoint: {self.path}"})
 
-        def _send(self, status: int, body: dict):
-            data = json.dumps(body).encode()
+        def _send(self, status: int, body: dict | bytes, content_type: str = "application/json"):
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

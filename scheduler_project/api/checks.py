@@ -1,13 +1,17 @@
-"""System checks for the API's configuration (manage.py check; every start)."""
+"""System checks for the API's configuration (manage.py check; every start of a process that
+serves the API: scheduler_project.checks.judged_roles)."""
 
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
+from scheduler_project.checks import SERVES_THE_API, judged_roles
 from scheduler_project.live_config import cors_of
 
 
 @register(Tags.security)
 def check_api_configuration(app_configs=None, **kwargs):
+    if not judged_roles() & SERVES_THE_API:
+        return []
     tp = settings.TP
     messages = []
     rl, sec = tp.api.rate_limiting, tp.api.security

@@ -30,8 +30,21 @@ from typing import Any
 
 from . import seed
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-CONFIG_DIR = BASE_DIR / "config"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # scheduler_project/
+
+
+def _project_dir() -> Path:
+    """Where config/ and the data directory (var/) are: the source tree Taskplane runs from (a
+    checkout, /app in the image, /opt/taskplane), or, for a package installed from a wheel
+    (`pip install .`, the `taskplane` command), the directory it runs in."""
+    source = PACKAGE_DIR.parent
+    return source if (source / "config" / "base.toml").is_file() else Path.cwd()
+
+
+BASE_DIR = _project_dir()
+# config/*.toml of the project directory; an installed package without one uses the copies
+# shipped inside it (pyproject.toml: scheduler_project.default_config).
+CONFIG_DIR = BASE_DIR / "config" if (BASE_DIR / "config" / "base.toml").is_file() else PACKAGE_DIR / "default_config"
 ENVIRONMENTS = ("development", "staging", "production")
 SPLIT_FILES = ("auth.toml", "security.toml", "timeouts.toml")
 

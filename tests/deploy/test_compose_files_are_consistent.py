@@ -146,7 +146,11 @@ def test_compose_runs_every_role_from_one_image():
         assert needed in services, needed
     app = [n for n, s in services.items() if "build" in s]
     assert {"api", "dispatcher", "control", "worker-1", "worker-2", "flower"} <= set(app)
-    assert len({(services[n]["image"], str(services[n]["build"])) for n in app}) == 1, "one image for every role"
+    roles = [n for n in app if n != "flower"]
+    assert len({(services[n]["image"], str(services[n]["build"])) for n in roles}) == 1, "one image for every role"
+    # Flower: the same Dockerfile's `flower` target (the runtime plus Flower), so workers never carry it.
+    assert services["flower"]["build"] == {**services["api"]["build"], "target": "flower"}
+    assert services["flower"]["image"] != services["api"]["image"]
     assert services["api"]["command"] == ["serve", "--mode", "api"]
     assert services["dispatcher"]["command"] == ["serve", "--mode", "dispatcher"]
     assert services["control"]["command"] == ["serve", "--mode", "control"]
@@ -222,3 +226,43 @@ services:
 volumes: {data: {}}
 """, env="# image tag\nTAG=latest\n")
     assert compose_problems(compose, example) == []
+
+
+# ---- the split files of the seed's distributed deployment ----
+
+def _split_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("compose_split", DEPLOY / "compose-split.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_split_compose_files_are_generated_from_the_full_one():
+    for path, text in _split_module().targets().items():
+        assert path.is_file() and path.read_text() == text, (
+            f"deploy/{path.name} is stale: run `python deploy/compose-split.py`")
+
+
+def test_split_compose_files_are_consistent_and_cover_the_stack():
+    full = load_yaml(COMPOSE)
+    seen: list[str] = []
+    for part in ("infrastructure", "scheduler", "api", "workers"):
+        path = DEPLOY / f"docker-compose.{part}.yml"
+        assert compose_problems(path, ENV_EXAMPLE) == [], part
+        data = load_yaml(path)
+        assert data["name"] == full["name"], "one project: the services share a network and volumes"
+        for name, service in data["services"].items():
+            expected = {k: v for k, v in full["services"][name].items() if k != "depends_on"}
+            assert {k: v for k, v in service.items() if k != "depends_on"} == expected, name
+        seen += list(data["services"])
+    unprofiled = {n for n, s in full["services"].items() if not s.get("profiles")}
+    assert sorted(seen) == sorted(unprofiled), "every service but monitoring is in exactly one split file"
+
+
+def test_wait_for_db_is_where_the_guide_runs_it():
+    script = DEPLOY / "scripts" / "wait-for-db.sh"
+    assert script.is_file() and script.stat().st_mode & 0o111, "deploy/scripts/wait-for-db.sh must be executable"
+    text = script.read_text()
+    assert "docker-compose.infrastructure.yml" in text and "--url" in text and "--timeout" in text

@@ -6,10 +6,8 @@ config file that a deployment does not provide fails here."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
-from tests.deploy._tools import DEPLOY, ROOT, load_yaml, require_module
+from tests.deploy._environments import compose_env, env_file, k8s_env
+from tests.deploy._tools import DEPLOY, ROOT, require_module
 
 IMAGE_ROOT = "/app/"  # WORKDIR of deploy/Dockerfile
 
@@ -22,58 +20,6 @@ def load(env: dict[str, str]):
     if env.get("TASKPLANE_CONFIG", "").startswith(IMAGE_ROOT):
         env["TASKPLANE_CONFIG"] = str(ROOT / env["TASKPLANE_CONFIG"][len(IMAGE_ROOT):])
     return load_config(env=env)
-
-
-def env_file(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text().splitlines():
-        match = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", line.strip())
-        if match:
-            values[match.group(1)] = match.group(2)
-    return values
-
-
-def interpolate(value: str, variables: dict[str, str]) -> str:
-    """docker compose interpolation of ${VAR}, ${VAR:-default}, ${VAR:?error} and $$."""
-    def one(match: re.Match) -> str:
-        if match.group(0) == "$$":
-            return "$"
-        name, op, arg = match.group(1), match.group(2) or "", match.group(3) or ""
-        current = variables.get(name, "")
-        if op == ":-":
-            return current or arg
-        if op == ":?" and not current:
-            raise AssertionError(f"${{{name}}} is required: {arg}")
-        return current
-    return re.sub(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(:-|:\?)?([^}]*)\}", one, str(value))
-
-
-def compose_env(service: str) -> dict[str, str]:
-    variables = env_file(DEPLOY / ".env.example")
-    env = load_yaml(DEPLOY / "docker-compose.yml")["services"][service]["environment"]
-    return {k: interpolate(v, variables) for k, v in env.items()}
-
-
-def k8s_env(deployment: str) -> dict[str, str]:
-    docs = {(d["kind"], d["metadata"]["name"]): d
-            for p in (DEPLOY / "k8s").glob("*.yaml") if p.name != "kustomization.yaml"
-            for d in load_yaml(p, all_documents=True)}
-    container = docs[("Deployment", deployment)]["spec"]["template"]["spec"]["containers"][0]
-    env: dict[str, str] = {}
-    for source in container.get("envFrom") or []:
-        if "configMapRef" in source:
-            env.update(docs[("ConfigMap", source["configMapRef"]["name"])]["data"])
-        if "secretRef" in source:
-            env.update(docs[("Secret", source["secretRef"]["name"])]["stringData"])
-    for item in container.get("env") or []:
-        if "value" in item:
-            env[item["name"]] = item["value"]
-        elif "fieldRef" in item.get("valueFrom", {}):
-            env[item["name"]] = f"{deployment}-5d8f9c7b4-x2x7q"
-        elif "secretKeyRef" in item.get("valueFrom", {}):
-            ref = item["valueFrom"]["secretKeyRef"]
-            env[item["name"]] = docs[("Secret", ref["name"])]["stringData"][ref["key"]]
-    return env
 
 
 def test_compose_control_plane_environment_loads_production_toml():
@@ -124,3 +70,50 @@ def test_a_missing_required_variable_is_caught():
         assert "FRONTEND_URL" in str(exc)
     else:
         raise AssertionError("production.toml requires FRONTEND_URL")
+
+
+IMAGE_ENV = {"ENVIRONMENT": "production", "LOG_FORMAT": "json"}  # deploy/Dockerfile's ENV
+
+
+def problems_for(env: dict[str, str], roles) -> list[str]:
+    """What the system checks of `serve --mode ROLE` would report: errors stop the container;
+    W002 is a worker holding database credentials."""
+    from django.core.checks import ERROR
+
+    from scheduler_project.checks import configuration_messages
+
+    config = load({**IMAGE_ENV, **env})
+    return [f"{m.id}: {m.msg}" for m in configuration_messages(config, roles)
+            if m.level >= ERROR or m.id == "taskplane.W002"]
+
+
+def test_every_role_of_every_deployment_passes_its_own_system_checks():
+    for service, role in (("api", "api"), ("dispatcher", "dispatcher"), ("control", "control"),
+                          ("worker-1", "worker"), ("worker-2", "worker"), ("flower", "flower")):
+        assert problems_for(compose_env(service), {role}) == [], f"compose {service}"
+    assert problems_for(compose_env("migrate"), {"api", "dispatcher", "control"}) == [], "compose migrate"
+    for role in ("api", "dispatcher", "control", "worker"):
+        assert problems_for(k8s_env(f"scheduler-{role}"), {role}) == [], f"k8s scheduler-{role}"
+    systemd = env_file(DEPLOY / "systemd" / "env.example")
+    for role in ("api", "dispatcher", "control"):
+        assert problems_for(systemd, {role}) == [], f"systemd taskplane-{role}"
+    assert problems_for(systemd_worker_env(), {"worker"}) == [], "systemd taskplane-worker@"
+
+
+def systemd_worker_env() -> dict[str, str]:
+    """A worker-only host: the broker variables of env.example, and what the unit sets itself."""
+    unit = (DEPLOY / "systemd" / "taskplane-worker@.service").read_text()
+    env = {k: v for k, v in env_file(DEPLOY / "systemd" / "env.example").items()
+           if k in ("ENVIRONMENT", "LOG_FORMAT", "MESSAGE_QUEUE_TYPE", "MESSAGE_QUEUE_URL")}
+    for line in unit.splitlines():
+        if line.startswith("Environment="):
+            for pair in line[len("Environment="):].split():
+                key, _, value = pair.partition("=")
+                env[key] = value.replace("%i", "node1-1").replace("/opt/taskplane/", str(ROOT) + "/")
+    return env
+
+
+def test_a_worker_is_judged_as_a_worker_and_would_fail_as_the_control_plane():
+    """The checks above are not vacuous: the same worker environment fails as a control-plane role."""
+    problems = "\n".join(problems_for(compose_env("worker-1"), {"api"}))
+    assert "taskplane.E002" in problems and "taskplane.E003" in problems

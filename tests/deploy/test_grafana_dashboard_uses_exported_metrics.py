@@ -23,7 +23,10 @@ def exported() -> set[str]:
 
     Metrics.get_instance()  # the HTTP metrics are created with the first middleware
     names = set(REGISTRY._names_to_collectors)
-    for collector in scrape_time_collectors():
+    from scheduler_project.health_server import RoleCollector
+
+    # The api's scrape-time collectors, and what the other roles serve on their health port.
+    for collector in [*scrape_time_collectors(), RoleCollector(None)]:
         names |= {family.name + suffix for family in collector.describe() for suffix in SUFFIXES}
     return names
 

@@ -1,7 +1,9 @@
 """deploy/k8s: every manifest validates (strict) against the Kubernetes 1.30 schemas shipped by
 kubernetes-validate (offline), and the deployment promises hold: probes, resources, INSTANCE_ID
-from the pod name, PodDisruptionBudgets, an api Service, the ConfigMap matching
-config/production.toml, and workers without database credentials."""
+from the pod name, PodDisruptionBudgets, an api Service, the ConfigMaps matching
+config/production.toml and deploy/monitoring/alerts.yml, workers without database credentials,
+the seed's database / rabbitmq / monitoring manifests (and Redis), and Prometheus scraping every
+role that has metrics. (`make container-test` runs the Taskplane containers as written here.)"""
 
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ def policy_problems(docs: list[tuple[str, dict]]) -> list[str]:
         if doc["kind"] != "Namespace" and doc["metadata"].get("namespace") != NAMESPACE:
             problems.append(f"{name}: {doc['kind']}/{doc['metadata']['name']} is not in namespace {NAMESPACE}")
     pdb_selectors = [d["spec"]["selector"]["matchLabels"] for d in by_kind.get("PodDisruptionBudget", [])]
-    for dep in by_kind.get("Deployment", []):
+    for dep in by_kind.get("Deployment", []) + by_kind.get("StatefulSet", []):
         name = dep["metadata"]["name"]
         labels = dep["spec"]["template"]["metadata"]["labels"]
         annotations = dep["spec"]["template"]["metadata"].get("annotations") or {}
@@ -66,6 +68,8 @@ def policy_problems(docs: list[tuple[str, dict]]) -> list[str]:
             res = c.get("resources") or {}
             if not (res.get("requests") and res.get("limits")):
                 problems.append(f"{where}: resources need requests and limits")
+            if not c["image"].startswith("taskplane:"):
+                continue  # PostgreSQL, RabbitMQ, Redis, Prometheus: no Taskplane instance
             env = {e["name"]: e for e in c.get("env") or []}
             field = ((env.get("INSTANCE_ID") or {}).get("valueFrom") or {}).get("fieldRef") or {}
             if field.get("fieldPath") != "metadata.name":
@@ -79,7 +83,7 @@ def reference_problems(docs: list[tuple[str, dict]]) -> list[str]:
     secrets = {d["metadata"]["name"]: d for _, d in docs if d["kind"] == "Secret"}
     problems = []
     for name, doc in docs:
-        if doc["kind"] not in ("Deployment", "Job"):
+        if doc["kind"] not in ("Deployment", "StatefulSet", "Job"):
             continue
         spec = _pod_spec(doc)
         for vol in spec.get("volumes") or []:
@@ -105,7 +109,8 @@ def reference_problems(docs: list[tuple[str, dict]]) -> list[str]:
 def test_every_manifest_validates_against_the_kubernetes_schemas():
     docs = manifests()
     assert {d["kind"] for _, d in docs} >= {"Namespace", "ConfigMap", "Secret", "Deployment", "Service",
-                                           "PodDisruptionBudget", "Job"}
+                                           "PodDisruptionBudget", "Job", "StatefulSet", "Role", "RoleBinding",
+                                           "ServiceAccount"}
     assert schema_problems(docs) == []
 
 
@@ -175,6 +180,76 @@ def test_configmap_is_config_production_toml():
     )
     data = load_yaml(K8S / "configmap.yaml")["data"]["production.toml"]
     assert "[database]" in data and "${DATABASE_URL}" in data
+    monitoring = (K8S / "monitoring.yaml").read_text()
+    assert monitoring == sync.render_monitoring(monitoring, (DEPLOY / "monitoring" / "alerts.yml").read_text()), (
+        "deploy/k8s/monitoring.yaml's rules are stale: run `python deploy/k8s/sync-configmap.py`"
+    )
+
+
+def test_the_seeds_apply_list_exists_with_probes_resources_and_pdbs():
+    """kubectl apply -f k8s/database.yaml, k8s/rabbitmq.yaml, ..., k8s/monitoring.yaml (from deploy/)."""
+    docs = {(d["kind"], d["metadata"]["name"]): (name, d) for name, d in manifests()}
+    for file, workload in (("database.yaml", "scheduler-postgres"), ("rabbitmq.yaml", "scheduler-rabbitmq"),
+                           ("redis.yaml", "scheduler-redis"), ("monitoring.yaml", "scheduler-prometheus")):
+        name, sts = docs[("StatefulSet", workload)]
+        assert name == file, (workload, name)
+        assert ("Service", workload) in docs and ("PodDisruptionBudget", workload) in docs, workload
+        assert sts["spec"]["volumeClaimTemplates"], f"{workload} keeps its data on a persistent volume"
+    for file in ("api.yaml", "dispatcher.yaml", "worker.yaml"):
+        assert (K8S / file).is_file()
+    # The Secret's URLs name the in-cluster services, whose passwords come from the same Secret.
+    secret = load_yaml(K8S / "secret.yaml")["stringData"]
+    assert "@scheduler-postgres:5432/" in secret["DATABASE_URL"]
+    assert "@scheduler-rabbitmq:5672/" in secret["MESSAGE_QUEUE_URL"]
+    assert secret["REDIS_URL"].startswith("redis://scheduler-redis:6379/")
+    assert {"POSTGRES_PASSWORD", "RABBITMQ_PASSWORD"} <= set(secret)
+
+
+def test_prometheus_scrapes_every_role_that_has_metrics():
+    """Each Taskplane pod is annotated for the pod discovery of monitoring.yaml, on the port that
+    serves its /metrics, with the job names the alert rules use."""
+    docs = {(d["kind"], d["metadata"]["name"]): d for _, d in manifests()}
+    expected = {"scheduler-api": ("8080", "scheduler-api"), "scheduler-dispatcher": ("8081", "scheduler-dispatcher"),
+                "scheduler-control": ("8081", "scheduler-control"), "scheduler-worker": ("8081", "scheduler-workers")}
+    for name, (port, job) in expected.items():
+        template = docs[("Deployment", name)]["spec"]["template"]
+        annotations = template["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/path"] == "/metrics"
+        assert (annotations["prometheus.io/port"], annotations["prometheus.io/job"]) == (port, job), name
+        container = template["spec"]["containers"][0]
+        ports = {str(p["containerPort"]) for p in container.get("ports") or []}
+        assert port in ports, f"{name} does not expose {port}"
+        if port == "8081":
+            assert {"name": "HEALTH_PORT", "value": port} in container["env"], name
+    config = load_yaml(K8S / "monitoring.yaml", all_documents=True)
+    prometheus = yaml_data(config, "ConfigMap", "scheduler-prometheus-config")["prometheus.yml"]
+    rules = yaml_data(config, "ConfigMap", "scheduler-prometheus-rules")["alerts.yml"]
+    assert "__meta_kubernetes_pod_annotation_prometheus_io_job" in prometheus
+    assert 'job="scheduler-api"' in rules and "scheduler-(dispatcher|control|workers)" in rules
+
+
+def yaml_data(docs: list[dict], kind: str, name: str) -> dict:
+    return next(d["data"] for d in docs if d["kind"] == kind and d["metadata"]["name"] == name)
+
+
+def test_the_k8s_prometheus_config_passes_promtool(tmp_path):
+    """Debian's promtool is built without Kubernetes discovery: the pod discovery is swapped for
+    a static target, and everything else (relabelling, rule files, the rules) is checked."""
+    import yaml
+
+    from tests.deploy._tools import require_tool, run
+
+    docs = load_yaml(K8S / "monitoring.yaml", all_documents=True)
+    config = yaml.safe_load(yaml_data(docs, "ConfigMap", "scheduler-prometheus-config")["prometheus.yml"])
+    for job in config["scrape_configs"]:
+        assert job.pop("kubernetes_sd_configs")[0]["namespaces"]["names"] == [NAMESPACE]
+        job["static_configs"] = [{"targets": ["10.0.0.1:8081"]}]
+    config = yaml.safe_dump(config)
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "alerts.yml").write_text(yaml_data(docs, "ConfigMap", "scheduler-prometheus-rules")["alerts.yml"])
+    (tmp_path / "prometheus.yml").write_text(config.replace("/etc/prometheus/rules/", "rules/"))
+    result = run([require_tool("promtool"), "check", "config", "prometheus.yml"], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
 
 
 # ---- the checks catch broken manifests ----
@@ -191,7 +266,7 @@ spec:
     spec:
       containers:
         - name: c
-          image: x
+          image: taskplane:latest
           envFrom: [{secretRef: {name: missing-secret}}]
           livenessProbe: {httpGet: {path: /health, port: "8080"}}
 """

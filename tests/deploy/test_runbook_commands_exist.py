@@ -43,7 +43,7 @@ ENDPOINTS = [re.compile(p) for p in (
 )]
 K8S_KINDS = {"deployment": "Deployment", "deploy": "Deployment", "job": "Job", "service": "Service",
              "svc": "Service", "configmap": "ConfigMap", "cm": "ConfigMap", "secret": "Secret",
-             "pdb": "PodDisruptionBudget"}
+             "pdb": "PodDisruptionBudget", "statefulset": "StatefulSet", "sts": "StatefulSet"}
 COMPOSE_VALUE_FLAGS = {"-f", "--file", "--env-file", "--profile", "-p", "--project-name", "--scale", "-e", "--env",
                        "--name", "-u", "--user", "-w", "--workdir", "--entrypoint", "--timeout", "--tail",
                        "--since", "--index"}
@@ -52,16 +52,23 @@ COMPOSE_SERVICES = {"up", "logs", "restart", "stop", "start", "ps", "pull", "kil
                     "pause", "unpause", "top"}
 
 
-def bash_commands(markdown: str) -> list[str]:
-    """Commands of the ```bash blocks outside the planned section, continuation lines joined."""
+def bash_blocks(markdown: str) -> list[list[str]]:
+    """The ```bash blocks outside the planned section, each a list of commands (continuation
+    lines joined)."""
     markdown = re.sub(r"<!-- planned -->.*?<!-- /planned -->", "", markdown, flags=re.DOTALL)
-    commands = []
+    blocks = []
     for block in re.findall(r"```bash\n(.*?)```", markdown, flags=re.DOTALL):
+        commands = []
         for command in re.sub(r"\\\n\s*", " ", block).splitlines():
             command = command.strip()
             if command and not command.startswith("#"):
                 commands.append(command)
-    return commands
+        blocks.append(commands)
+    return blocks
+
+
+def bash_commands(markdown: str) -> list[str]:
+    return [command for block in bash_blocks(markdown) for command in block]
 
 
 def management_commands(root: Path = ROOT) -> set[str]:
@@ -95,12 +102,14 @@ def segments(command: str) -> list[list[str]]:
     return out
 
 
-def _compose_problems(tokens: list[str], compose_default: Path) -> list[str]:
+def _compose_problems(tokens: list[str], compose_default: Path, cwd: Path = ROOT) -> list[str]:
     i = tokens.index("compose") + 1
     compose_file = compose_default
     while i < len(tokens) and tokens[i].startswith("-"):
         if tokens[i] in ("-f", "--file"):
-            compose_file = ROOT / tokens[i + 1]
+            compose_file = cwd / tokens[i + 1]
+            if not compose_file.is_file():
+                return [f"docker compose -f {tokens[i + 1]}: no such file in {cwd.relative_to(ROOT.parent)}"]
         i += 2 if tokens[i] in COMPOSE_VALUE_FLAGS else 1
     if i >= len(tokens) or not compose_file.is_file():
         return []
@@ -151,8 +160,20 @@ def runbook_problems(markdown: str, root: Path = ROOT) -> list[str]:
     compose_default = root / "deploy" / "docker-compose.yml"
     problems = []
     created: set[str] = set()  # files the runbook itself creates (destination of cp / install / mv)
-    for line in bash_commands(markdown):
+    lines = []
+    for block in bash_blocks(markdown):
+        cwd = root  # a block starts at the repository root; `cd deploy` moves it
+        for line in block:
+            for tokens in segments(line):
+                if tokens[0] == "cd" and len(tokens) == 2 and (root / tokens[1]).is_dir():
+                    cwd = root / tokens[1]
+            lines.append((line, cwd))
+    for line, cwd in lines:
         found = []
+        if cwd != root:  # the seed's relative paths, run from deploy/: ./scripts/..., k8s/..., -f files
+            for token in (t for tokens in segments(line) for t in tokens):
+                if re.fullmatch(r"(\./)?(scripts|k8s|monitoring|systemd|config)/[\w./-]+", token) and not (cwd / token).exists():
+                    found.append(f"{token}: no such file in {cwd.name}/")
         for tokens in segments(line):
             if tokens[0] in ("cp", "install", "mv") and len(tokens) > 2:
                 created.add(tokens[-1])
@@ -184,7 +205,7 @@ def runbook_problems(markdown: str, root: Path = ROOT) -> list[str]:
                 found.append(f"{url_path}: not an endpoint of the interface contract")
         for tokens in segments(line):
             if tokens[:2] == ["docker", "compose"]:
-                found += _compose_problems(tokens, compose_default)
+                found += _compose_problems(tokens, compose_default if cwd == root else cwd / "docker-compose.yml", cwd)
             if tokens[0] == "kubectl":
                 found += _kubectl_problems(tokens, k8s_objects, containers)
             if tokens[0] in ("systemctl", "journalctl"):
@@ -228,6 +249,7 @@ kubectl -n scheduler rollout restart deployment/scheduler-nope
 kubectl -n scheduler set image deployment/scheduler-api apii=taskplane:v2
 docker compose exec apii python manage.py migrate
 docker compose -f deploy/docker-compose.dev.yml up -d api
+cd deploy && ./scripts/wait-for-nothing.sh && kubectl apply -f k8s/nope.yaml
 systemctl restart taskplane-nope taskplane-worker@x
 curl http://localhost:8080/api/v2/things
 ```
@@ -242,7 +264,8 @@ python manage.py later-command
                      "--role God", "celery wrk", "celery inspect pingg", "deploy/k8s/nope.yaml: no such file",
                      "no Deployment 'scheduler-nope'", "no container 'apii'", "no service 'apii'",
                      "no service 'api' in docker-compose.dev.yml", "taskplane-nope.service: no such unit",
-                     "/api/v2/things: not an endpoint"):
+                     "/api/v2/things: not an endpoint", "./scripts/wait-for-nothing.sh: no such file in deploy/",
+                     "k8s/nope.yaml: no such file in deploy/"):
         assert expected in problems, expected
     assert "later-command" not in problems
     assert "taskplane-worker@.service" not in problems

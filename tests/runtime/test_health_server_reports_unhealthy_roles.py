@@ -1,5 +1,6 @@
 """The roles' health endpoint answers 503 when the role cannot do its work: a worker whose
-consumer has no broker connection, a beat whose loop stopped ticking."""
+consumer has no broker connection, a beat whose loop stopped ticking. The same port serves the
+role's own /metrics for Prometheus."""
 
 import json
 import time
@@ -57,3 +58,28 @@ def test_a_failing_check_is_a_503_not_a_crash():
         assert status == 503 and "RuntimeError: no idea" in body["error"]
     finally:
         server.stop()
+
+
+def test_metrics_are_the_processs_own_and_follow_the_health_check(monkeypatch):
+    connection = SimpleNamespace(connected=True)
+    worker = SimpleNamespace(hostname="worker@w1", consumer=SimpleNamespace(connection=connection))
+    server = serve("worker", health_server.consumer_check(worker))
+    try:
+        status, text = http_get(server.port, "/metrics", timeout=3)
+        assert status == 200
+        assert 'scheduler_role_healthy{role="worker"} 1.0' in text
+        assert "process_resident_memory_bytes" in text and "python_info" in text
+        # Never the platform's cluster-wide series: a worker node has no Redis or database.
+        assert "tasks_executed_total" not in text and "scheduler_nodes_total" not in text
+        connection.connected = False
+        assert 'scheduler_role_healthy{role="worker"} 0.0' in http_get(server.port, "/metrics", timeout=3)[1]
+    finally:
+        server.stop()
+    beat = serve("dispatcher", health_server.beat_check(max_interval=1))
+    try:
+        monkeypatch.setattr(health_server, "_last_beat_tick", time.monotonic() - 30)
+        text = http_get(beat.port, "/metrics", timeout=3)[1]
+        assert 'scheduler_role_healthy{role="dispatcher"} 0.0' in text
+        assert "scheduler_dispatcher_last_tick_age_seconds 30" in text
+    finally:
+        beat.stop()

@@ -29,7 +29,11 @@ def parse_credentials(value: str) -> list[str]:
 
 
 def flower_environment(env: dict) -> dict:
-    from flower.options import options
+    try:
+        from flower.options import options
+    except ImportError:  # kept out of requirements/base.txt and of the image of every role
+        raise CommandError("Flower is not installed: pip install -r requirements/flower.txt "
+                           "(or pip install 'taskplane[flower]'; the image's `flower` target has it)") from None
 
     known = {name.replace("-", "_") for name in options.as_dict()}
     return {k: v for k, v in env.items()

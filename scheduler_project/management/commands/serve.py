@@ -3,7 +3,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scheduler_project import embedded
+from scheduler_project import checks, embedded
 from scheduler_project.config import ConfigError, load_config
 from scheduler_project.lifecycle_log import log_instance_started
 from scheduler_project.roles import ROLES, role_argv
@@ -12,6 +12,9 @@ from scheduler_project.supervisor import Child, Supervisor
 
 class Command(BaseCommand):
     help = "Start a Taskplane role (api, dispatcher, control, worker) or all of them, supervised."
+    # The system checks judge the roles being started (a worker needs no database), so they run
+    # in handle() once --mode is known, not before it.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--mode", choices=("all", *ROLES), default="all")
@@ -38,6 +41,8 @@ class Command(BaseCommand):
         roles = [r for r in ROLES if mode in ("all", r)]
         if mode == "all":
             roles = [r for r in roles if self._enabled(conf, r)]
+        checks.judge_roles(roles)
+        self.check()  # errors stop here, with Django's usual report (SystemCheckError)
 
         children = []
         if conf.uses_embedded_redis(roles):
