@@ -69,7 +69,7 @@ def installed(tmp_path_factory) -> Path:
     wheel = next(wheels.glob("taskplane-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("scheduler_project/default_config/base.toml", "scheduler_project/default_config/production.toml",
-                   "dashboard_app/templates/dashboard/index.html", "tasks_app/migrations/0001_initial.py",
+                   "monitoring_app/templates/dashboard/index.html", "tasks_app/migrations/0001_initial.py",
                    "scheduler_project/cli.py"):
         assert needed in names, f"{needed} is missing from the wheel"
     target = tmp / "site"
