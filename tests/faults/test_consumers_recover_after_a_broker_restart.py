@@ -31,7 +31,7 @@ def test_consumers_recover_after_a_broker_restart(fault_platform, command_log):
     bound = harness.final_bound(platform.config)
     for restart in range(RESTARTS):
         # A run in flight across the restart, so a consumer has something unacknowledged.
-        inflight = shell_task(command_log, "sleep 2")
+        inflight = shell_task(command_log, "sleep 5")
         held = definitions.trigger(inflight)
         wait_for(lambda: command_log.starts(held.pk), 60, "the in-flight command to start")
         platform.broker.restart(down_seconds=2)
