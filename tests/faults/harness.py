@@ -19,9 +19,9 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import psutil
 
@@ -269,7 +269,7 @@ class PrivateRabbit:
 
     def ctl(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
         return subprocess.run([rabbitmqctl_binary(), "-n", self.node, *args], env=self.env, capture_output=True,
-                              text=True, timeout=timeout)
+                              text=True, timeout=timeout, check=False)
 
     def stop(self, timeout: float = 60.0) -> None:
         """`rabbitmqctl stop`, then by signal if the node is still there at the deadline."""

@@ -33,7 +33,7 @@ def test_consumers_recover_after_a_broker_restart(fault_platform, command_log):
         # A run in flight across the restart, so a consumer has something unacknowledged.
         inflight = shell_task(command_log, "sleep 5")
         held = definitions.trigger(inflight)
-        wait_for(lambda: command_log.starts(held.pk), 60, "the in-flight command to start")
+        wait_for(lambda pk=held.pk: command_log.starts(pk), 60, "the in-flight command to start")
         platform.broker.restart(down_seconds=2)
         run = definitions.trigger(task)
         found = harness.wait_final([run.pk, held.pk], bound + 10)

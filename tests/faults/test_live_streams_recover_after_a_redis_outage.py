@@ -2,7 +2,6 @@
 process's stream slots: once Redis is back, a stream answers again without a restart. (The
 broker plays no part: Redis broker only.)"""
 
-import time
 
 import pytest
 
