@@ -16,7 +16,7 @@ from tests.faults.conftest import shell_task, wait_worker
 pytestmark = [
     pytest.mark.faults,
     pytest.mark.xfail(strict=True, reason="issue 14 item 5: no delivery limit on execution messages; the poison is "
-                                          "redelivered forever, stays running, a cancel never holds"),
+                                          "redelivered forever and stays running, never dead-lettered"),
 ]
 # The fix picks the limit; more deliveries than this is "not bounded" for the test.
 MAX_DELIVERIES = 5
