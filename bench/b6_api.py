@@ -47,16 +47,16 @@ def bench_broker():
     (MESSAGE_QUEUE_URL if set, else BENCH_REDIS_BROKER_URL), not the embedded default."""
     from django.conf import settings
 
-    from bench.brokers import _point_celery
     from scheduler_project.celery import app
+    from tests.support.celery import point_celery
 
     url = os.environ.get("MESSAGE_QUEUE_URL") or os.environ.get("BENCH_REDIS_BROKER_URL", "redis://127.0.0.1:6379/6")
     saved = app.conf.broker_url, app.conf.broker_transport_options
-    _point_celery(app, url, settings.TP.message_queue.transport_options())
+    point_celery(app, url, settings.TP.message_queue.transport_options())
     try:
         yield url
     finally:
-        _point_celery(app, *saved)
+        point_celery(app, *saved)
 
 
 def delete_queue(name: str) -> None:

@@ -23,6 +23,7 @@ import psutil
 import redis
 
 from bench.harness import ROOT
+from tests.support.celery import point_celery
 
 BROKERS = {
     "redis": ("redis_stream", lambda: os.environ.get("BENCH_REDIS_BROKER_URL", "redis://127.0.0.1:6379/6")),
@@ -40,16 +41,6 @@ def wait_until(predicate: Callable[[], object], timeout: float, what: str, inter
     return value
 
 
-def _point_celery(app, url: str, options: dict) -> None:
-    from kombu import pools
-
-    # Closes and forgets every pool of this process: kombu keeps them per broker URL, and a
-    # pool merely closed would be handed out again on the next visit to the same broker.
-    pools.reset()
-    app._pool = app.amqp._producer_pool = None
-    app.conf.broker_url, app.conf.broker_transport_options = url, options
-
-
 @contextmanager
 def this_process_on(config):
     """Make this process publish as a control-plane process of `config` would: its queues, its
@@ -60,18 +51,18 @@ def this_process_on(config):
 
     saved = settings.CONFIG, settings.TP, app.conf.broker_url, app.conf.broker_transport_options
     settings.CONFIG, settings.TP = config, config.settings
-    _point_celery(app, config.broker_url, config.settings.message_queue.transport_options())
+    point_celery(app, config.broker_url, config.settings.message_queue.transport_options())
     try:
         yield
     finally:
         settings.CONFIG, settings.TP = saved[0], saved[1]
-        _point_celery(app, saved[2], saved[3])
+        point_celery(app, saved[2], saved[3])
 
 
 @dataclass
 class SideBySide:
     broker: str
-    platform: object  # tests.conftest.Platform
+    platform: object  # tests.support.platform.Platform
     raw_app: object
     raw_queue: str
     raw_redis: redis.Redis

@@ -1,0 +1,45 @@
+"""Issue 14 item 10: pg_terminate_backend of the api's database connections. Requests after the
+cut are served on a fresh connection or answered 503 with the error body, never 500. (The broker
+plays no part: Redis broker only.)"""
+
+import json
+
+import pytest
+
+from accounts_app.services import create_api_key
+from tests.faults import harness
+from tests.support.processes import http_get, wait_for
+
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.xfail(strict=True, reason="issue 14 item 10: the api's psycopg pool hands out dead connections "
+                                          "after a cut: OperationalError becomes a 500"),
+]
+REQUESTS = 6
+
+
+@pytest.mark.parametrize("broker", ["redis"], indirect=True)
+def test_a_database_cut_is_retried_or_answered_503(fault_platform):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_terminate_backend: needs PostgreSQL (DATABASE_URL)")
+    platform, v = fault_platform, harness.Violations()
+    platform.start("api")
+    _, key = create_api_key("fault-db-cut", ["Admin"])
+    headers = {"X-API-Key": key}
+    wait_for(lambda: http_get(platform.api_port, "/api/v1/tasks/", headers)[0] == 200, 60, "the api")
+    for _ in range(3):  # several pooled connections in use
+        http_get(platform.api_port, "/api/v1/tasks/", headers)
+
+    cut = harness.terminate_backends()
+    answers = [http_get(platform.api_port, "/api/v1/tasks/", headers) for _ in range(REQUESTS)]
+    codes = [status for status, _ in answers]
+    v.check(cut >= 1, "no connection of the api was cut")
+    v.check(500 not in codes, f"answers after the cut: {codes}; a 500: "
+                              f"{next((body[:300] for status, body in answers if status == 500), '')!r}")
+    for status, body in answers:
+        if status == 503:
+            v.check("error" in json.loads(body or "{}"), f"a 503 without the error body: {body[:200]!r}")
+    v.check(codes[-1] == 200, f"still failing after {REQUESTS} requests: {codes}")
+    v.assert_none()
