@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint venv clean bench bench-quick container-test
+.PHONY: run test test-faults lint venv clean bench bench-quick container-test
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0])'
@@ -33,6 +33,12 @@ run: $(VENV)/.base-installed
 
 test: $(VENV)/.test-installed
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The fault-injection suite (tests/faults/, README "Fault-injection tests"): private Redis and
+# RabbitMQ nodes on free ports, kills, pauses and cuts; both brokers. Not part of `make test`.
+FAULTS_ARGS ?= -n 2
+test-faults: $(VENV)/.test-installed
+	$(PY) -m pytest -m faults tests/faults $(FAULTS_ARGS)
 
 # ruff on the whole tree, then the layering contracts (pyproject.toml [tool.importlinter]).
 lint: $(VENV)/.dev-installed
