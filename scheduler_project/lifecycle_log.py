@@ -9,22 +9,13 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 
+from scheduler_project.config.secrets import redact_url
 from scheduler_project.redis_store.client import get_counting_redis
 
 log = logging.getLogger("taskplane.instances")
-
-
-def masked(url: str) -> str:
-    """The URL without its password, for logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def log_instance_started(instance_id: str, roles: list[str], phase2_enabled: bool) -> None:
@@ -35,7 +26,7 @@ def log_instance_started(instance_id: str, roles: list[str], phase2_enabled: boo
 def announce_redis() -> bool:
     """Ping the multi-instance Redis and say whether this process reaches it."""
     p2 = settings.TP.scheduler.phase2.redis
-    where = ",".join(masked(u) for u in p2.cluster_urls) if p2.mode == "cluster" else masked(settings.CONFIG.redis_url)
+    where = ",".join(redact_url(u) for u in p2.cluster_urls) if p2.mode == "cluster" else redact_url(settings.CONFIG.redis_url)
     try:
         get_counting_redis().ping()
     except Exception as exc:  # noqa: BLE001

@@ -30,6 +30,7 @@ from django.conf import settings
 
 from scheduler_project import hooks
 from scheduler_project.config import Config, load_config
+from scheduler_project.logging_config import python_level
 from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.client import get_redis
 
@@ -137,7 +138,7 @@ def _apply(config: Config) -> LiveValues:
     with _lock:
         previous, _current = _current, values
     if previous is None or previous.log_level != values.log_level:
-        level = {"trace": "DEBUG", "warn": "WARNING"}.get(values.log_level, values.log_level.upper())
+        level = python_level(values.log_level)
         logging.getLogger().setLevel(level)
         logging.getLogger("celery").setLevel(level)
     settings.CORS_PREFLIGHT_MAX_AGE = values.cors.max_age

@@ -54,8 +54,14 @@ def log_file_path(log_file: str) -> Path:
     return path if path.is_absolute() else BASE_DIR / path
 
 
+def python_level(log_level: str) -> str:
+    """[observability] log_level (the old system's names: trace, debug, info, warn, error) as a
+    Python logging level."""
+    return {"trace": "DEBUG", "warn": "WARNING"}.get(log_level, log_level.upper())
+
+
 def build_logging(obs, instance_id: str, role: str, worker_id: str = "") -> dict:
-    level = {"trace": "DEBUG", "warn": "WARNING"}.get(obs.log_level, obs.log_level.upper())
+    level = python_level(obs.log_level)
     formatter = "json" if obs.log_format == "json" else "pretty"
     handlers = {
         "console": {

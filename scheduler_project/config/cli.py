@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from . import ConfigError, load_config
-from .seed import redact
+from .secrets import redact_url as redact
 
 
 def summary(config) -> list[str]:

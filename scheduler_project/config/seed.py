@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+
+from .secrets import redact_url
 
 # Seed key -> our key. The value moves unchanged.
 ALIASES: dict[tuple[str, ...], tuple[str, ...]] = {
@@ -123,22 +124,8 @@ def dotted(path: tuple[str, ...]) -> str:
     return ".".join(path)
 
 
-def redact(url: str) -> str:
-    """A URL without its password, for messages and output."""
-    if not url or "://" not in url:
-        return url
-    parts = urlsplit(url)
-    try:
-        password = parts.password
-    except ValueError:
-        return url
-    if password:
-        return parts._replace(netloc=parts.netloc.replace(f":{password}@", ":***@")).geturl()
-    return url
-
-
 def shown(value: Any) -> str:
-    return repr(redact(value)) if isinstance(value, str) else repr(value)
+    return repr(redact_url(value)) if isinstance(value, str) else repr(value)
 
 
 def translate(data: dict, below: dict, source: str) -> Translated:
