@@ -49,7 +49,8 @@ class RunAttemptSerializer(ModelSerializer):
 
 
 RUN_FIELDS = [
-    "id", "task", "task_name", "status", "trigger", "scheduled_for", "params", "attempt", "worker", "queue",
+    "id", "task", "task_name", "status", "trigger", "triggered_by", "scheduled_for", "params", "attempt", "worker", "node",
+    "queue",
     "hold_reason", "routing_error", "created_at", "queued_at", "started_at", "finished_at", "next_attempt_at", "exit_code",
     "http_status", "error", "cancel_requested_at", "cancelled_by", "replay_of",
 ]
