@@ -30,3 +30,14 @@ def start(platform, *args: str, env: dict | None = None) -> subprocess.Popen:
     """A long-running command (runs logs --follow) in its own process group, reaped by the caller."""
     return subprocess.Popen([sys.executable, MANAGE, *args], env={**platform.env, **(env or {})}, cwd=BASE_DIR,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+REMOTE = "import sys; from scheduler_project.cli import scheduler_cli; scheduler_cli()"
+
+
+def remote(url: str, api_key: str, *args: str, cwd, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`scheduler-cli --url URL --api-key KEY ARGS` as an operator without a server shell runs it:
+    from an empty directory, with no database, broker or configuration in its environment."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(BASE_DIR), "PYTHONUNBUFFERED": "1"}
+    return subprocess.run([sys.executable, "-c", REMOTE, "--url", url, "--api-key", api_key, *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
