@@ -10,8 +10,9 @@ Where the lines come from, and why a late follower still sees the first line:
   in the run's captured output once it ends: when the run is final, the lines the record has
   before the first live line are printed too, under a note saying so;
 - a run that is already final is printed from its record alone.
-The record is also re-read every `poll_seconds` while events are quiet (and on every keep-alive),
-so a run whose final status event was lost (Redis away) still ends the follow.
+The record is also re-read on each status event of the run and, at most every `poll_seconds`,
+whenever the stream yields (an event, or its keep-alive every 15 s), so a run whose final
+status event was lost (Redis away) still ends the follow.
 
 When the per-execution output stream lands, its backlog arrives through the same event source
 (the stream's first events, with ids), the follower simply sees every line live, and the
@@ -32,9 +33,11 @@ def sse_events(chunks: Iterable[str | bytes]) -> Iterator[dict | None]:
     session line, a keep-alive) yields None, so that a follower gets the chance to poll."""
     data: list[str] = []
     event_id = None
+    pending = ""  # a line not ended yet: a chunk may stop anywhere
     for chunk in chunks:
-        text = chunk.decode() if isinstance(chunk, bytes) else chunk
-        for line in text.split("\n"):
+        text = pending + (chunk.decode() if isinstance(chunk, bytes) else chunk)
+        *lines, pending = text.split("\n")
+        for line in lines:
             line = line.rstrip("\r")
             if line == "":
                 if data:

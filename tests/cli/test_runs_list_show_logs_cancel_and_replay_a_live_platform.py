@@ -36,8 +36,10 @@ def test_the_run_commands_on_a_live_platform(platform):
     record, lines = ["first", "second 0", "third"], out.splitlines()
     # Every line once: those printed after following began live and in order, then (no backlog
     # in the live stream until issue 16) the earlier ones from the run's record, saying so.
-    missed = next(k for k in range(len(record) + 1) if lines == record[k:] + record[:k])
-    assert missed >= 1 and "written before following began" in err and "is running since" in err, err
+    # How many came before depends on how fast this process started (the follower joins a
+    # running run: it says so); tests/cli/test_a_late_follower_* pins each case down.
+    missed = next(k for k in range(len(record)) if lines == record[k:] + record[:k])
+    assert "is running since" in err and (missed == 0 or "written before following began" in err), err
     assert "succeeded" in err
 
     # list: the API's filters, by name, status (repeatable), trigger, worker, time; --json is the API's list.
