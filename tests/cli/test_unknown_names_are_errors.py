@@ -44,3 +44,8 @@ def test_the_api_answers_an_unknown_instance_with_404(admin_client, redis_prefix
     assert "unknown instance 'nope'" in error["message"]
     assert_error(admin_client.post("/api/v1/deadletters/inbox/purge/", {"instance": "nope"},
                                    content_type="application/json"), 404)
+
+
+def test_the_admin_names_an_unknown_instance(admin_client, redis_prefix):
+    page = admin_client.get("/admin/instances_app/deadletter/?instance=nope", follow=True)
+    assert page.status_code == 200 and "unknown instance" in page.content.decode().lower()

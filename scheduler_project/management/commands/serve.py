@@ -52,7 +52,7 @@ class Command(OperatorCommand):
         for role in roles:
             children.append(Child(role, role_argv(role, conf), role_env(env, role, conf)))
         log_instance_started(conf.instance_id, roles, conf.settings.scheduler.phase2.enabled)
-        if roles == ["dispatcher"]:
+        if roles == ["dispatcher"] and not conf.uses_embedded_redis(roles):  # an embedded Redis is not up yet
             self._warn_without_control()
 
         if len(children) == 1:
