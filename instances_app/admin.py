@@ -35,13 +35,18 @@ class DeadLetterAdmin(admin.ModelAdmin):
                 elif request.POST.get("action") == "purge":
                     count = deadletters.purge(instance, [entry] if entry else None)
                     messages.success(request, f"Purged {count} dead letter(s) of {instance}.")
-            except deadletters.UnknownDeadLetter as exc:
+            except (deadletters.UnknownDeadLetter, deadletters.UnknownInstance) as exc:
                 messages.error(request, str(exc))
             return redirect(request.path)
+        try:
+            letters = deadletters.list_letters(request.GET.get("instance") or None, 200)
+        except deadletters.UnknownInstance as exc:
+            messages.error(request, str(exc))
+            letters = []
         context = {
             **self.admin_site.each_context(request),
             "title": "Dead letters",
-            "letters": deadletters.list_letters(request.GET.get("instance") or None, 200),
+            "letters": letters,
             "can_change": self.has_change_permission(request),
             "opts": self.model._meta,
         }

@@ -15,6 +15,23 @@ class UnknownDeadLetter(ObjectDoesNotExist):
     pass
 
 
+class UnknownInstance(ObjectDoesNotExist):
+    pass
+
+
+def require_instance(instance_id: str) -> None:
+    """An instance named by an operator must be one this platform has seen: it announced itself
+    (alive or not since), or its inbox or DLQ exists. A typo is an error, not an empty DLQ."""
+    if instance_id in presence.known_instances():
+        return
+    redis = get_redis()
+    # The inbox and its DLQ share a hash slot ({instance:ID}); the presence key does not.
+    if redis_op("exists", redis.exists, keys.dlq(instance_id), keys.inbox(instance_id)) or presence.is_live(instance_id):
+        return
+    known = ", ".join(presence.known_instances()) or "none"
+    raise UnknownInstance(f"unknown instance {instance_id!r} (known: {known})")
+
+
 def _letter(instance_id: str, entry_id: str, fields: dict) -> dict:
     try:
         history = json.loads(fields.get("history") or "[]")
@@ -39,6 +56,8 @@ def depths() -> dict[str, int]:
 
 
 def list_letters(instance_id: str | None = None, count: int = 100) -> list[dict]:
+    if instance_id:
+        require_instance(instance_id)
     letters = []
     for target in [instance_id] if instance_id else presence.known_instances():
         entries = redis_op("xrevrange", get_redis().xrevrange, keys.dlq(target), count=count)
@@ -65,6 +84,7 @@ def replay(instance_id: str, entry_id: str) -> str:
 
 def purge(instance_id: str, entry_ids: list[str] | None = None) -> int:
     """Delete the given letters, or the whole DLQ of the instance; returns how many went."""
+    require_instance(instance_id)
     redis = get_redis()
     if entry_ids:
         return redis_op("xdel", redis.xdel, keys.dlq(instance_id), *entry_ids)

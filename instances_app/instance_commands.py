@@ -3,6 +3,7 @@
 import logging
 
 from instances_app import inbox, presence
+from instances_app.deadletters import UnknownInstance
 from instances_app.inbox import InvalidMessage
 from instances_app.lease import request_stepdown
 from scheduler_project import live_config
@@ -23,6 +24,11 @@ def send(name: str, instance_id: str | None = None, **args) -> list[str]:
     """To one instance, or (instance_id None) to every live one; returns who it was sent to."""
     if name not in COMMANDS:
         raise InvalidMessage(f"unknown command {name!r} (known: {', '.join(sorted(COMMANDS))})")
+    if instance_id and not presence.is_live(instance_id):
+        # An instance that is not alive would find the command in its inbox whenever it comes
+        # back, or never: a typo or a dead instance is an error now, not a silent no-op.
+        live = ", ".join(i["instance_id"] for i in presence.live_instances()) or "none"
+        raise UnknownInstance(f"unknown instance {instance_id!r}: no live instance has this id (live: {live})")
     targets = [instance_id] if instance_id else [i["instance_id"] for i in presence.live_instances()]
     for target in targets:
         inbox.enqueue(target, "command", {"name": name, "args": args})

@@ -132,3 +132,9 @@ def is_live(instance_id: str) -> bool:
 
 def known_instances() -> list[str]:
     return sorted(redis_op("smembers", get_redis().smembers, keys.known_instances()))
+
+
+def control_role_seen() -> bool:
+    """Whether any instance's control role is alive: its presence key exists and lists it. Beat
+    only sends fires to the control queue; without a control role nothing turns them into runs."""
+    return any("control" in instance["roles"] for instance in live_instances())

@@ -26,9 +26,11 @@ from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
 from instances_app.lease import Lease
-from instances_app.presence import mark_role
+from instances_app.presence import control_role_seen, mark_role
 from instances_app.schedule_index import ScheduleIndex
+from scheduler_project import health_server
 from scheduler_project.health_server import beat_ticked
+from scheduler_project.roles import NO_CONTROL
 
 log = logging.getLogger("taskplane.instances")
 FIRE_MANY_TASK = "control.fire_schedules"
@@ -40,6 +42,39 @@ EDIT_POLL_SECONDS = 0.5
 WRITE_CHUNK = 5000
 
 
+class ControlWatch:
+    """Beat fires schedules as messages to the control queue; only a control role makes runs of
+    them. The seed's split (`scheduler-api`, `scheduler-dispatcher`, `scheduler-worker`) has no
+    such process, so a dispatcher that sees none says so loudly: a WARNING in its log once a
+    control role starting beside it has had one presence TTL to announce itself, repeated every
+    REPEAT_SECONDS while none is alive, and `control_seen` / `warning` in its /health."""
+
+    REPEAT_SECONDS = 60
+
+    def __init__(self, grace_seconds: float):
+        self.started = time.monotonic()
+        self.grace = grace_seconds
+        self.seen: bool | None = None
+        self.warned_at = float("-inf")
+
+    def check(self) -> None:
+        try:
+            seen = control_role_seen()
+        except Exception:  # Redis away: the lease's error says so already
+            return
+        health_server.note(control_seen=seen, warning=None if seen else NO_CONTROL)
+        now = time.monotonic()
+        if seen:
+            if self.seen is False and self.warned_at > float("-inf"):
+                log.info("a control role is alive again: fires are turned into runs")
+            self.seen = True
+            return
+        self.seen = False
+        if now - self.started >= self.grace and now - self.warned_at >= self.REPEAT_SECONDS:
+            log.warning(NO_CONTROL)
+            self.warned_at = now
+
+
 class LeaderScheduler(DatabaseScheduler):
     def __init__(self, *args, **kwargs):
         self.lease = Lease()
@@ -48,6 +83,7 @@ class LeaderScheduler(DatabaseScheduler):
         self._fired: dict[int, list] = {}  # pk -> [last_run_at, fires] not yet written
         self._spent: set[int] = set()  # one-offs fired, and expired rows: disabled at the next write
         self.index = ScheduleIndex(kwargs.get("app") or args[0])
+        self.control_watch = ControlWatch(grace_seconds=self.lease.ttl_ms / 1000)
         super().__init__(*args, **kwargs)
 
     # setup_schedule (stock's) writes settings' beat_schedule as rows; the first tick loads.
@@ -63,6 +99,7 @@ class LeaderScheduler(DatabaseScheduler):
             if time.monotonic() - self._marked >= self._renew_interval():  # the mark lives a TTL
                 mark_role("dispatcher")
                 self._marked = time.monotonic()
+                self.control_watch.check()
             leading = self.lease.hold()
         except Exception as exc:  # Redis away: fire nothing rather than risk a blind double lead
             log.error("leader lease unavailable: %s", exc)

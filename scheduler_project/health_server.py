@@ -134,6 +134,16 @@ def consumer_check(worker) -> Check:
     return check
 
 
+def note(**values) -> None:
+    """What the role wants its /health to say beside its own check (the dispatcher: whether a
+    control role is alive, and the warning when none is). Notes never make it unhealthy: a
+    probe restarting the dispatcher would not bring a control role."""
+    _notes.update(values)
+
+
+_notes: dict = {}
+
+
 def beat_ticked() -> None:
     """Called by beat's scheduler on every tick."""
     global _last_beat_tick
@@ -145,9 +155,9 @@ def beat_check(max_interval: float) -> Check:
 
     def check():
         if _last_beat_tick is None:
-            return True, {"last_tick_seconds_ago": None}  # starting up: the liveness delay covers it
+            return True, {"last_tick_seconds_ago": None, **_notes}  # starting up: the liveness delay covers it
         age = time.monotonic() - _last_beat_tick
-        return age <= 3 * max_interval + 5, {"last_tick_seconds_ago": round(age, 1)}
+        return age <= 3 * max_interval + 5, {"last_tick_seconds_ago": round(age, 1), **_notes}
 
     return check
 

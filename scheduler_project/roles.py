@@ -11,6 +11,10 @@ from scheduler_project.config import Config
 from scheduler_project.queues import execution_queues
 
 ROLES = ("api", "dispatcher", "control", "worker")
+# The dispatcher's warning when no control role is alive (serve at start, beat's ControlWatch).
+NO_CONTROL = ("no control role is running (no instance's presence lists one): this dispatcher's fires go to the "
+              "control queue, but nothing turns them into runs. The old system's three processes (api, dispatcher, "
+              "worker) need a fourth here: start `scheduler --mode control` (`manage.py serve --mode control`)")
 CELERY = [sys.executable, "-m", "celery", "-A", "scheduler_project"]
 
 

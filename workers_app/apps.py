@@ -6,3 +6,10 @@ class WorkersConfig(AppConfig):
 
     name = "workers_app"
     verbose_name = "Workers"
+
+    def ready(self):
+        from tasks_app.services import queries
+        from workers_app.models import Worker
+
+        # `runs list --worker W` refuses a worker id the registry does not know.
+        queries.worker_registered.provide(lambda worker_id: Worker.objects.filter(worker_id=worker_id).exists())

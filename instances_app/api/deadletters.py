@@ -51,6 +51,7 @@ class InboxDeadLetterViewSet(BaseViewSet):
     filter_backends = []
     lookup_url_kwarg = "letter_id"
     lookup_value_regex = LETTER_ID_PATTERN
+    extra_error_codes = {"list": [404], "purge": [404]}  # an unknown instance
 
     @extend_schema(
         parameters=[

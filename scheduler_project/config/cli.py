@@ -40,13 +40,13 @@ def summary(config) -> list[str]:
     return lines
 
 
-def main(argv: list[str], stdout=None, stderr=None) -> int:
+def main(argv: list[str], stdout=None, stderr=None, prog: str = "manage.py config") -> int:
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    parser = argparse.ArgumentParser(prog="manage.py config", description="Check Taskplane configuration.")
+    parser = argparse.ArgumentParser(prog=prog, description="Check Taskplane configuration.", allow_abbrev=False)
     sub = parser.add_subparsers(dest="action", required=True)
-    validate = sub.add_parser("validate", help="validate the layered configuration, with FILE(s) on top "
-                                                "(default: ENVIRONMENT's file)")
+    validate = sub.add_parser("validate", allow_abbrev=False, help="validate the layered configuration, with FILE(s) "
+                                                                   "on top (default: ENVIRONMENT's file)")
     validate.add_argument("--file", action="append", help="a file layered on config/base.toml (repeatable, in order)")
     args = parser.parse_args(argv)
     try:

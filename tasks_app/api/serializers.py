@@ -114,6 +114,8 @@ class PurgeSerializer(serializers.Serializer):
                                   "or an ISO 8601 date and time"
     )
     task = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    ids = serializers.ListField(child=serializers.RegexField(r"^run-[0-9]{1,18}$"), required=False, max_length=10000,
+                                help_text='only these dead letters ("run-<id>")')
 
 
 class PurgeResultSerializer(serializers.Serializer):

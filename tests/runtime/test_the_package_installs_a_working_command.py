@@ -1,8 +1,11 @@
 """`pip install .` gives a working `taskplane` command (pyproject.toml): the wheel holds every
 app, its templates and migrations and the default configuration; installed elsewhere and run
 from an empty directory, `taskplane` validates its configuration, migrates (its data in ./var of
-that directory) and serves the api's /health. pyproject's dependency ranges hold the pins of
-requirements/ (one tested tree), and Flower is an optional extra."""
+that directory) and serves the api's /health. The old system's command names are installed with
+it and work the same way: `scheduler config validate --file`, `scheduler-cli task list`,
+`scheduler-cli data cleanup --older-than 30d`, `scheduler-api`, and the remote client
+`scheduler-cli --url`. pyproject's dependency ranges hold the pins of requirements/ (one tested
+tree), and Flower is an optional extra."""
 
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ from tests.services import free_port
 from tests.support.processes import http_get, reap, wait_for
 
 PYPROJECT = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["project"]
+SEED_SCRIPTS = ("taskplane", "scheduler", "scheduler-api", "scheduler-dispatcher", "scheduler-worker", "scheduler-cli",
+                "taskplane-cli")
 
 
 def pins(name: str) -> dict[str, str]:
@@ -75,7 +80,8 @@ def installed(tmp_path_factory) -> Path:
     target = tmp / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
                    check=True, timeout=300, capture_output=True)
-    assert (target / "bin" / "taskplane").is_file()
+    for script in SEED_SCRIPTS:
+        assert (target / "bin" / script).is_file(), f"pip did not install the {script} command"
     return target
 
 
@@ -115,5 +121,44 @@ def test_the_installed_command_runs_from_any_directory(installed, tmp_path):
         wait_for(lambda: server.poll() is not None or http_get(api_port, "/health")[0] == 200, 60,
                  lambda: f"/health of `taskplane serve --mode api`: {(tmp_path / 'serve.log').read_text()[-2000:]}")
         assert server.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
+    finally:
+        reap(server)
+
+
+def test_the_seed_command_names_are_installed_and_work(installed, tmp_path):
+    """The old system's names, as pip installed them, run from an empty directory: the same
+    configuration check, the operator commands in the seed's words, a server role, and the
+    remote client against that server."""
+    bin_dir = installed / "bin"
+    api_port, redis_port = free_port(), free_port()
+    (tmp_path / "local.toml").write_text(
+        f'[api]\nbind_address = "127.0.0.1:{api_port}"\nworkers = 1\n\n[embedded]\nredis_port = {redis_port}\n'
+        '\n[api.auth]\nenabled = false\n')
+    env = command_env(installed, TASKPLANE_CONFIG="local.toml")
+
+    def run(*argv, timeout=120):
+        return subprocess.run([str(bin_dir / argv[0]), *argv[1:]], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+
+    validated = run("scheduler", "config", "validate", "--file", "local.toml")
+    assert validated.returncode == 0 and "Configuration is valid." in validated.stdout, validated.stderr
+    assert run("scheduler", "migrate", "--noinput", "--verbosity", "0").returncode == 0
+    listed = run("scheduler-cli", "task", "list")
+    assert listed.returncode == 0 and listed.stdout.strip() == "no tasks defined", listed.stderr
+    cleaned = run("scheduler-cli", "data", "cleanup", "--older-than", "30d")
+    assert cleaned.returncode == 0 and "deleted 0 run(s)" in cleaned.stdout, cleaned.stderr
+    refused = run("scheduler-cli", "worker", "drain", "vm", "--deadlin", "60")
+    assert refused.returncode == 2 and "unrecognized arguments: --deadlin" in refused.stderr
+
+    # scheduler-api serves with the embedded Redis (none is configured); the remote client reaches it.
+    log = open(tmp_path / "serve.log", "w+")
+    server = subprocess.Popen([str(bin_dir / "scheduler-api")], cwd=tmp_path, env=env, stdout=log,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(lambda: server.poll() is not None or http_get(api_port, "/health")[0] == 200, 60,
+                 lambda: f"/health of `scheduler-api`: {(tmp_path / 'serve.log').read_text()[-2000:]}")
+        remote = subprocess.run([str(bin_dir / "taskplane-cli"), "--url", f"http://127.0.0.1:{api_port}", "tasks", "list"],
+                                cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert remote.returncode == 0 and remote.stdout.strip() == "no tasks defined", remote.stdout + remote.stderr
     finally:
         reap(server)

@@ -1,12 +1,12 @@
 """The worker registry's domain logic, used by the control role, the API, admin and CLI."""
 
-from .draining import UnknownWorker, drain, resume
+from .draining import UnknownWorker, drain, find, resume
 from .health import evaluate_health, mark_routing
 from .liveness import InvalidHeartbeat, apply_heartbeats, detect_lost_workers
 from .snapshots import flush as flush_snapshots
 from .snapshots import store as store_snapshot
 
 __all__ = [
-    "InvalidHeartbeat", "UnknownWorker", "apply_heartbeats", "detect_lost_workers", "drain", "evaluate_health",
+    "InvalidHeartbeat", "UnknownWorker", "apply_heartbeats", "detect_lost_workers", "drain", "evaluate_health", "find",
     "flush_snapshots", "mark_routing", "resume", "store_snapshot",
 ]

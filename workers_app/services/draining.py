@@ -15,7 +15,7 @@ class UnknownWorker(ObjectDoesNotExist):
     pass
 
 
-def _get(worker_id: str) -> Worker:
+def find(worker_id: str) -> Worker:
     worker = Worker.objects.filter(worker_id=worker_id).first()
     if worker is None:
         raise UnknownWorker(f"worker {worker_id!r} is not registered")
@@ -24,7 +24,7 @@ def _get(worker_id: str) -> Worker:
 
 def drain(worker_id: str, *, by: str = "", deadline_seconds: int | None = None) -> Worker:
     """Take no new executions; the running ones should end by the deadline."""
-    worker = _get(worker_id)
+    worker = find(worker_id)
     now = timezone.now()
     seconds = deadline_seconds or settings.TP.worker.drain_deadline_seconds
     Worker.objects.filter(pk=worker.pk).update(
@@ -38,7 +38,7 @@ def drain(worker_id: str, *, by: str = "", deadline_seconds: int | None = None) 
 
 
 def resume(worker_id: str, *, by: str = "") -> Worker:
-    worker = _get(worker_id)
+    worker = find(worker_id)
     Worker.objects.filter(pk=worker.pk).update(
         status=Worker.Status.ONLINE, drain_requested_at=None, drain_requested_by="", drain_deadline=None,
         drained_at=None,

@@ -1,10 +1,10 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand
 
 from accounts_app.services import provision_config_keys, provision_local_admin, rotate_named_key
+from scheduler_project.console.command import OperatorCommand
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "First-run set-up for `make run`: an admin user and a fresh Admin API key, printed once."
 
     def handle(self, *args, **options):

@@ -1,13 +1,14 @@
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from accounts_app.models import ROLES, APIKey
 from accounts_app.services import create_api_key
+from scheduler_project.console.command import OperatorCommand
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Create an API key and print it once (it is stored hashed)."
 
     def add_arguments(self, parser):

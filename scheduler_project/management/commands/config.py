@@ -1,11 +1,10 @@
 import sys
 
-from django.core.management.base import BaseCommand
-
 from scheduler_project.config.cli import main
+from scheduler_project.console.command import OperatorCommand
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Configuration tools: `config validate [--file F]`."
 
     def run_from_argv(self, argv):

@@ -9,7 +9,9 @@ not know (FLOWER_USER / FLOWER_PASSWORD of deploy/.env, say): those are left out
 import os
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+
+from scheduler_project.console.command import OperatorCommand
 
 MIN_PASSWORD = 8
 
@@ -40,7 +42,7 @@ def flower_environment(env: dict) -> dict:
             if not k.startswith("FLOWER_") or k[len("FLOWER_"):].lower().replace("-", "_") in known}
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Start Flower (Celery monitoring) on the platform's broker behind basic auth from FLOWER_BASIC_AUTH."
 
     def add_arguments(self, parser):

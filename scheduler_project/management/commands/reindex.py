@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from scheduler_project.console.command import OperatorCommand
 from scheduler_project.maintenance import MaintenanceError, reindex
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Rebuild our tables' indexes: REINDEX TABLE CONCURRENTLY (PostgreSQL), REINDEX (SQLite)."
 
     def add_arguments(self, parser):

@@ -1,16 +1,17 @@
 import os
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from scheduler_project import checks, embedded
+from scheduler_project import checks, embedded, hooks
 from scheduler_project.config import ConfigError, load_config
+from scheduler_project.console.command import OperatorCommand
 from scheduler_project.lifecycle_log import log_instance_started
-from scheduler_project.roles import ROLES, role_argv
+from scheduler_project.roles import NO_CONTROL, ROLES, role_argv
 from scheduler_project.supervisor import Child, Supervisor
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "Start a Taskplane role (api, dispatcher, control, worker) or all of them, supervised."
     # The system checks judge the roles being started (a worker needs no database), so they run
     # in handle() once --mode is known, not before it.
@@ -51,6 +52,8 @@ class Command(BaseCommand):
         for role in roles:
             children.append(Child(role, role_argv(role, conf), role_env(env, role, conf)))
         log_instance_started(conf.instance_id, roles, conf.settings.scheduler.phase2.enabled)
+        if roles == ["dispatcher"] and not conf.uses_embedded_redis(roles):  # an embedded Redis is not up yet
+            self._warn_without_control()
 
         if len(children) == 1:
             # One role and nothing embedded: become that process, so systemd/k8s see it directly.
@@ -62,6 +65,18 @@ class Command(BaseCommand):
             Supervisor(children, grace_seconds=grace).run()
         except embedded.EmbeddedRedisError as exc:
             raise CommandError(str(exc)) from None
+
+    def _warn_without_control(self) -> None:
+        """The seed's three processes (api, dispatcher, worker) lack our control role, without
+        which beat's fires never become runs: say so at start (the dispatcher keeps watching,
+        in its log and its /health: instances_app.scheduler.ControlWatch)."""
+        try:
+            seen = hooks.control_role_seen()
+        except Exception as exc:  # noqa: BLE001  Redis away: beat's own checks report it
+            self.stderr.write(f"WARNING: could not tell whether a control role is running ({exc})")
+            return
+        if seen is False:
+            self.stderr.write(f"WARNING: {NO_CONTROL}")
 
     def _warn_ignored_keys(self, conf) -> None:
         """The old system's keys that do not apply here. The system checks (run before this)

@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from scheduler_project.console.command import OperatorCommand
 from scheduler_project.maintenance import MaintenanceError, vacuum
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = "VACUUM (ANALYZE) our tables (PostgreSQL), or VACUUM and ANALYZE the SQLite file."
 
     def add_arguments(self, parser):

@@ -70,5 +70,6 @@ class DeadLetterViewSet(BaseReadOnlyModelViewSet):
                 cutoff = parse_cutoff(body["older_than"], timezone.now())
             except ValueError as exc:
                 raise exceptions.ValidationError({"older_than": [str(exc)]}) from None
-        deleted = deadletters.purge(older_than=cutoff, task_id=body.get("task"))
+        run_ids = [int(i.removeprefix("run-")) for i in body["ids"]] if "ids" in body else None
+        deleted = deadletters.purge(older_than=cutoff, task_id=body.get("task"), run_ids=run_ids)
         return Response({"source": "run", "deleted": deleted})

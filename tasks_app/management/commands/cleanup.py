@@ -1,12 +1,13 @@
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from scheduler_project.console.command import OperatorCommand
 from scheduler_project.durations import parse_duration
 from tasks_app.services.cleanup import Policy, cleanup, count
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = ("Delete final runs older than --older-than (a task's retention_days wins for its runs), "
             "in short batches, safe while the platform runs.")
 
