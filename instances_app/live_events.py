@@ -31,7 +31,7 @@ def follow(run_id: int | None = None, task_id: int | None = None):
     So whatever that stream carries (issue 16's output backlog and resume included) reaches
     `runs logs --follow` as it reaches the browser. Its first item comes once the session is
     registered; a run's stream ends when the run is final."""
-    from scheduler_project.console.follow import sse_events
+    from scheduler_project.commandline.follow import sse_events
     from tasks_app import states
 
     if run_id is not None:

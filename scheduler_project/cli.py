@@ -116,13 +116,13 @@ def seed_cli_argv(args: list[str]) -> list[str]:
 def scheduler_cli(argv: list[str] | None = None) -> None:
     args = _args(argv)
     if any(a in ("--url", "--api-key") or a.startswith(("--url=", "--api-key=")) for a in args[:4]):
-        from scheduler_project.console.remote import main as remote_main
+        from scheduler_project.commandline.remote import main as remote_main
 
         sys.exit(remote_main(args, prog="scheduler-cli"))
     main(seed_cli_argv(args), prog="scheduler-cli")
 
 
 def taskplane_cli(argv: list[str] | None = None) -> None:
-    from scheduler_project.console.remote import main as remote_main
+    from scheduler_project.commandline.remote import main as remote_main
 
     sys.exit(remote_main(_args(argv), prog="taskplane-cli"))

@@ -11,7 +11,7 @@ provider yields the backlog first and nothing else changes here."""
 
 from __future__ import annotations
 
-from scheduler_project.console.follow import polling
+from scheduler_project.commandline.follow import polling
 from scheduler_project.hooks import Hook
 from tasks_app import states
 

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from scheduler_project.console.follow import Follower, FollowTimeout, follow, sse_events
+from scheduler_project.commandline.follow import Follower, FollowTimeout, follow, sse_events
 
 
 def record(status: str, stdout: str = "", stderr: str = "", started: bool = True) -> dict:

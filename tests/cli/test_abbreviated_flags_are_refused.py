@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command, load_command_class
 
+from scheduler_project.commandline import remote
 from scheduler_project.config import BASE_DIR
 from scheduler_project.config.cli import main as config_main
-from scheduler_project.console import remote
 from workers_app.models import Worker
 
 APPS = ("scheduler_project", "tasks_app", "workers_app", "instances_app", "accounts_app", "audit_app", "monitoring_app")

@@ -19,9 +19,13 @@ pytestmark = pytest.mark.e2e
 def test_the_run_commands_on_a_live_platform(platform):
     platform.start("control")
     platform.start("worker", "--worker-id", "cli-node")
+    # The run waits for a gate the test opens once the follower has joined: a follower slow to
+    # start (a loaded machine) still joins a running run, and lines still come after it joined.
+    gate = platform.tmp / "gate"
     slow = Task.objects.create(
         name="slow", type="shell",
-        spec={"command": 'echo first; sleep 2; echo "second $TP_PARAM_N"; sleep 1; echo third'}, params={"n": "0"})
+        spec={"command": f'echo first; while [ ! -e {gate} ]; do sleep 0.1; done; echo "second $TP_PARAM_N"; '
+                         'sleep 1; echo third'}, params={"n": "0"})
     sleeper = Task.objects.create(name="sleeper", type="shell", spec={"command": "echo started; sleep 60"})
 
     # --follow joins a run that has printed its first line already.
@@ -29,8 +33,12 @@ def test_the_run_commands_on_a_live_platform(platform):
     wait_for(lambda: Run.objects.filter(pk=run.pk, status="running").exists(), 60, "the slow run to start")
     follower = start(platform, "runs", "logs", str(run.pk), "--follow", "--timeout", "120")
     try:
+        joined = follower.stderr.readline()  # "run N (slow) is running since ...": it follows now
+        gate.touch()
         out, err = follower.communicate(timeout=120)
+        err = joined + err
     finally:
+        gate.touch()
         reap(follower)
     assert follower.returncode == 0, out + err
     record, lines = ["first", "second 0", "third"], out.splitlines()

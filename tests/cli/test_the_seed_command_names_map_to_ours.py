@@ -9,8 +9,8 @@ import tomllib
 import pytest
 
 from scheduler_project import cli
+from scheduler_project.commandline import remote
 from scheduler_project.config import BASE_DIR
-from scheduler_project.console import remote
 from tasks_app import states
 
 SCRIPTS = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["project"]["scripts"]

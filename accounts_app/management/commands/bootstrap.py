@@ -1,7 +1,7 @@
 from django.conf import settings
 
 from accounts_app.services import provision_config_keys, provision_local_admin, rotate_named_key
-from scheduler_project.console.command import OperatorCommand
+from scheduler_project.commandline.command import OperatorCommand
 
 
 class Command(OperatorCommand):

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts_app.models import ROLES, APIKey
 from accounts_app.services import create_api_key
-from scheduler_project.console.command import OperatorCommand
+from scheduler_project.commandline.command import OperatorCommand
 
 
 class Command(OperatorCommand):

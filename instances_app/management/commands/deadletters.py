@@ -5,8 +5,8 @@ from django.utils import timezone
 from instances_app import all_deadletters as letters
 from instances_app.api.deadletters import as_api
 from instances_app.api.serializers import InboxDeadLetterSerializer
-from scheduler_project.console import grammar, render
-from scheduler_project.console.command import OperatorCommand, principal
+from scheduler_project.commandline import grammar, render
+from scheduler_project.commandline.command import OperatorCommand, principal
 from scheduler_project.durations import parse_cutoff
 from scheduler_project.errors import EngineError
 from tasks_app.api.serializers import DeadLetterSerializer

@@ -3,8 +3,8 @@ from django.core.management.base import CommandError
 
 from instances_app import instance_commands, presence
 from instances_app.api.serializers import InstanceSerializer
-from scheduler_project.console import grammar, render
-from scheduler_project.console.command import OperatorCommand
+from scheduler_project.commandline import grammar, render
+from scheduler_project.commandline.command import OperatorCommand
 
 
 class Command(OperatorCommand):

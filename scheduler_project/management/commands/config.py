@@ -1,7 +1,7 @@
 import sys
 
+from scheduler_project.commandline.command import OperatorCommand
 from scheduler_project.config.cli import main
-from scheduler_project.console.command import OperatorCommand
 
 
 class Command(OperatorCommand):

@@ -11,7 +11,7 @@ import sys
 
 from django.core.management.base import CommandError
 
-from scheduler_project.console.command import OperatorCommand
+from scheduler_project.commandline.command import OperatorCommand
 
 MIN_PASSWORD = 8
 

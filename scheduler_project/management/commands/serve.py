@@ -4,8 +4,8 @@ import sys
 from django.core.management.base import CommandError
 
 from scheduler_project import checks, embedded, hooks
+from scheduler_project.commandline.command import OperatorCommand
 from scheduler_project.config import ConfigError, load_config
-from scheduler_project.console.command import OperatorCommand
 from scheduler_project.lifecycle_log import log_instance_started
 from scheduler_project.roles import NO_CONTROL, ROLES, role_argv
 from scheduler_project.supervisor import Child, Supervisor

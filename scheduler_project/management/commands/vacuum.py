@@ -1,6 +1,6 @@
 from django.core.management.base import CommandError
 
-from scheduler_project.console.command import OperatorCommand
+from scheduler_project.commandline.command import OperatorCommand
 from scheduler_project.maintenance import MaintenanceError, vacuum
 
 

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.core.management.base import CommandError
 
-from scheduler_project.console.command import OperatorCommand
+from scheduler_project.commandline.command import OperatorCommand
 from scheduler_project.durations import parse_duration
 from tasks_app.services.cleanup import Policy, cleanup, count
 

@@ -1,9 +1,9 @@
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import CommandError
 
-from scheduler_project.console import grammar, render
-from scheduler_project.console.command import OperatorCommand, principal
-from scheduler_project.console.follow import Follower, FollowTimeout, follow
+from scheduler_project.commandline import grammar, render
+from scheduler_project.commandline.command import OperatorCommand, principal
+from scheduler_project.commandline.follow import Follower, FollowTimeout, follow
 from scheduler_project.errors import EngineError
 from tasks_app.api.serializers import RunDetailSerializer, RunSerializer
 from tasks_app.services import cancelling, definitions, following, queries

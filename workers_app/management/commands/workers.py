@@ -1,7 +1,7 @@
 from django.core.management.base import CommandError
 
-from scheduler_project.console import grammar, render
-from scheduler_project.console.command import OperatorCommand, principal
+from scheduler_project.commandline import grammar, render
+from scheduler_project.commandline.command import OperatorCommand, principal
 from workers_app import services
 from workers_app.api.serializers import WorkerSerializer
 from workers_app.models import Worker

@@ -20,8 +20,8 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from scheduler_project.console import grammar, render
-from scheduler_project.console.follow import Follower, FollowTimeout, follow, sse_events
+from scheduler_project.commandline import grammar, render
+from scheduler_project.commandline.follow import Follower, FollowTimeout, follow, sse_events
 
 # The run statuses that are not final, from the API's contract (DESIGN.md "Data": a run is
 # pending, queued, running or retrying until it ends); tests/cli checks them against the engine.
