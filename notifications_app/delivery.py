@@ -44,7 +44,7 @@ from notifications_app.models import Channel, DeliveryAttempt, Notification
 from scheduler_project import metrics, wire
 
 log = logging.getLogger(__name__)
-CLAIM_MARGIN_SECONDS = 30  # beyond the send timeout: a claim outlives any send it covers
+CLAIM_MARGIN_SECONDS = 5  # beyond twice the send timeout (connect + read): a claim outlives any send it covers
 BACKLOG = 10000  # ids queued in one process; past it the sweep picks the rest up later
 
 

@@ -21,7 +21,8 @@ def send_test(channel: Channel, by: str = "") -> Notification:
     notification = Notification.objects.create(
         channel=channel, event=events.TEST, dedupe_key=f"test:{channel.pk}:{token}", payload=payload,
         status=Notification.Status.SENDING, claim=token, attempts=1, created_at=now, next_attempt_at=now,
-        claimed_until=now + timezone.timedelta(seconds=settings.TP.notifications.timeout_seconds * 2 + 30),
+        claimed_until=now + timezone.timedelta(
+            seconds=settings.TP.notifications.timeout_seconds * 2 + delivery.CLAIM_MARGIN_SECONDS),
     )
     outcome = senders.send(channel, notification)
     delivery.record(notification, token, outcome, channel.type)

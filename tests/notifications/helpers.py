@@ -19,6 +19,20 @@ from tests import factories
 from tests.services import free_port
 
 
+def configure(platform, **values) -> None:
+    """Set keys of the platform's [notifications] table (before its processes start)."""
+    text = platform.config_file.read_text()
+    start = text.index("[notifications]\n")
+    end = text.index("\n[", start + 1)
+    lines = [line for line in text[start:end].splitlines()
+             if line.split("=", 1)[0].strip() not in values]
+    for key, value in values.items():
+        shown = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else value
+        lines.append(f"{key} = {shown}")
+    platform.config_file.write_text(text[:start] + "\n".join(lines) + "\n" + text[end:])
+    platform.reconfigure()
+
+
 def conclude(task, outcome: str, attempt: int = 1, **details) -> Run:
     """A run of `task` whose attempt ends with `outcome`, through the engine's conclude_attempt
     (as the control role applies a worker's `finished`)."""
@@ -59,6 +73,8 @@ class Receiver:
                 with receiver.lock:
                     receiver.requests.append(entry)
                 receiver.hold.wait(120)
+                if entry.get("abandoned"):
+                    return  # its sender died meanwhile: nobody to answer
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 status = receiver.status
@@ -78,11 +94,22 @@ class Receiver:
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def abandon(self) -> None:
+        """Release the requests held now without answering them (their sender was killed)."""
+        with self.lock:
+            for entry in self.requests:
+                if entry["answered"] is None:
+                    entry["abandoned"] = True
+        self.hold.set()
+
     def stop(self) -> None:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+
+    def ids(self, answered_only: bool = True) -> list[int]:
+        return [b["id"] for b in (self.delivered() if answered_only else self.bodies())]
 
     def bodies(self, answered: int | None = None) -> list[dict]:
         with self.lock:
