@@ -19,6 +19,14 @@ from tests import factories
 from tests.services import free_port
 
 
+def start_roles(platform, *modes: str) -> None:
+    """Start these roles; the worker with an id of this platform's own (the Celery node name, and
+    so its RabbitMQ pidbox queue, must not collide with another test's worker on the broker)."""
+    for mode in modes:
+        extra = ("--worker-id", f"w-{platform.uid}") if mode == "worker" else ()
+        platform.start(mode, *extra)
+
+
 def configure(platform, **values) -> None:
     """Set keys of the platform's [notifications] table (before its processes start)."""
     text = platform.config_file.read_text()

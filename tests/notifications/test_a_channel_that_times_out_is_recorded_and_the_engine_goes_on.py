@@ -8,7 +8,7 @@ import pytest
 from notifications_app.models import Channel, Notification, Rule
 from tasks_app.models import Task
 from tasks_app.services import definitions
-from tests.notifications.helpers import Receiver, configure
+from tests.notifications.helpers import Receiver, configure, start_roles
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -23,8 +23,7 @@ def test_timeouts_are_recorded_given_up_and_harmless(platform):
         busy = Task.objects.create(name="busy", type="shell", spec={"command": "true"})
         hook = Channel.objects.create(name="slow-hook", type="webhook", url=receiver.url)
         Rule.objects.create(channel=hook, task=watched, events=["failed", "cancelled"])
-        for mode in ("control", "worker", "dispatcher"):
-            platform.start(mode)
+        start_roles(platform, "control", "worker", "dispatcher")
         failed = platform.wait_run(definitions.trigger(watched).pk, "failed", timeout=60)
         wait_for(lambda: receiver.requests, 30, "the first (hanging) request")
 

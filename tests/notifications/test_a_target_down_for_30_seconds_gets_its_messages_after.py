@@ -8,7 +8,7 @@ import pytest
 from notifications_app.models import Channel, DeliveryAttempt, Notification, Rule
 from tasks_app.models import Task
 from tasks_app.services import definitions
-from tests.notifications.helpers import Receiver, configure
+from tests.notifications.helpers import Receiver, configure, start_roles
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -24,8 +24,7 @@ def test_messages_wait_out_an_outage_and_are_delivered_once(platform):
         task = Task.objects.create(name="ok", type="shell", spec={"command": "true"})
         Rule.objects.create(channel=Channel.objects.create(name="hook", type="webhook", url=receiver.url), task=task,
                             events=["succeeded"])
-        for mode in ("control", "worker", "dispatcher"):
-            platform.start(mode)
+        start_roles(platform, "control", "worker", "dispatcher")
         down_since = time.monotonic()
         runs = [definitions.trigger(task).pk for _ in range(RUNS)]
         for run_id in runs:

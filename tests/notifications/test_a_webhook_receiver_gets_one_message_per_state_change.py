@@ -10,7 +10,7 @@ import pytest
 from notifications_app.models import Channel, Notification, Rule
 from tasks_app.models import Run, Task
 from tasks_app.services import definitions
-from tests.notifications.helpers import Receiver, signature_valid
+from tests.notifications.helpers import Receiver, signature_valid, start_roles
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -52,8 +52,7 @@ def test_one_signed_message_per_state_change(platform, receiver, tmp_path):
         "stale": Rule.objects.create(channel=channel, task=stale, events=["stale"], stale_after_seconds=3),
         "long": Rule.objects.create(channel=channel, task=slow, events=["long_running"], max_duration_seconds=2),
     }
-    for mode in ("control", "dispatcher", "worker"):
-        platform.start(mode)
+    start_roles(platform, "control", "worker", "dispatcher")
 
     failed = [run_once(platform, flaky) for _ in range(3)]
     assert {r.status for r in failed} == {"failed"}

@@ -11,7 +11,7 @@ import pytest
 from notifications_app.models import Channel, Notification, Rule
 from tasks_app.models import Task
 from tasks_app.services import definitions
-from tests.notifications.helpers import Receiver, configure
+from tests.notifications.helpers import Receiver, configure, start_roles
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +27,7 @@ def test_notifications_committed_before_a_kill_are_delivered_once_after_restart(
         Rule.objects.create(channel=Channel.objects.create(name="hook", type="webhook", url=receiver.url), task=task,
                             events=["succeeded"])
         control = platform.start("control")
-        platform.start("worker")
+        start_roles(platform, "worker")
         platform.start("dispatcher")
         runs = [definitions.trigger(task).pk for _ in range(RUNS)]
         for run_id in runs:
