@@ -1,11 +1,12 @@
 """Delivering the notification outbox: after commit, by the control role, each notification
 once, whatever the number of control processes and instances.
 
-Flow. Whoever writes notifications (the engine's transaction in control; a cancel in the api)
-sends `notifications.deliver(ids)` to the notification queue after commit (kick). The control
-role consumes it and hands the ids to its delivery threads (submit): `[notifications]
-concurrency` threads per control process, apart from the Celery pool that applies run events,
-so a target that hangs holds delivery threads, never the engine. The sweep
+Flow. After the commit that wrote them (kick), a control process hands the ids straight to its
+delivery threads (submit); any other process (the api, for a cancel) sends
+`notifications.deliver(ids)` to the notification queue, which the control role consumes and
+hands on the same way. `[notifications] concurrency` threads per control process, apart from
+the Celery pool that applies run events, so a target that hangs holds delivery threads, never
+the engine. The sweep
 (`control.sweep_notifications`) submits whatever is due and nobody holds: retries whose
 backoff has passed, notifications whose message was lost (a kill between commit and send, a
 broker outage), claims abandoned by a process that died mid-send.
@@ -56,8 +57,14 @@ def owner() -> str:
 
 
 def kick(ids: list[int]) -> None:
-    """Ask the control role to deliver these (committed) notifications now. Should the broker be
-    away, the sweep delivers them: they are rows, not messages."""
+    """Have these (committed) notifications delivered now. In a control process: straight to its
+    own delivery threads (no broker round trip, and no wait behind run events for a pool
+    thread). Elsewhere (the api: a cancel; manage.py): `notifications.deliver` to the
+    notification queue, which the control role consumes. Should the broker be away, or the
+    process die first, the sweep delivers them: they are rows, not messages."""
+    if settings.ROLE == "control":
+        submit(ids)
+        return
     try:
         current_app.send_task(wire.NOTIFY, args=[list(ids)], queue=settings.TP.message_queue.notification_queue)
     except Exception as exc:  # noqa: BLE001
@@ -179,7 +186,7 @@ def deliver(notification_id: int) -> str:
     if token is None:
         return "not claimed"
     notification = Notification.objects.get(pk=notification_id)
-    channel = Channel.objects.filter(pk=notification.channel_id).first()
+    channel = Channel.objects.filter(pk=notification.channel_id).first()  # db_constraint=False: it may be gone
     if channel is None:
         outcome = senders.Outcome(False, error="the channel was deleted", permanent=True)
     elif not channel.enabled and notification.event != "test":
