@@ -66,6 +66,13 @@ def _publish_open_loop(events: list[dict], rate: float, queue_name: str) -> tupl
     return sent, len(events) / max(1e-9, max(sent.values()) - min(sent.values()))
 
 
+def _empty_notification_tables() -> None:
+    from notifications_app.models import Alert, Channel, DeliveryAttempt, Notification, Rule, TaskHealth
+
+    for model in (DeliveryAttempt, Notification, Alert, Rule, TaskHealth, Channel):
+        model.objects.all().delete()
+
+
 def _latency(report, quick: bool) -> None:
     from django.utils import timezone
 
@@ -139,7 +146,7 @@ def _cost(report, quick: bool) -> None:
                 platform.start("worker")
                 task = Task.objects.create(name=f"b8-{name}-{platform.uid}", type="shell", spec={"command": "true"})
             sides[name] = (platform, task)
-        channel = Channel.objects.create(name="b8-cost", type="webhook", url=receiver.url)
+        channel = Channel.objects.create(name=f"b8-cost-{sides['enabled'][0].uid}", type="webhook", url=receiver.url)
         Rule.objects.create(channel=channel, events=["failed", "recovered"])  # global: covers every task
         Rule.objects.create(channel=channel, task=sides["per_run"][1], events=["succeeded"])
         for platform, task in sides.values():  # warm up each side
@@ -169,5 +176,7 @@ def _cost(report, quick: bool) -> None:
 
 
 def run(report, quick: bool) -> None:
+    brokers.empty_engine_tables()
+    _empty_notification_tables()
     _latency(report, quick)
     _cost(report, quick)

@@ -41,7 +41,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from notifications_app import senders
-from notifications_app.models import Channel, DeliveryAttempt, Notification
+from notifications_app.models import DeliveryAttempt, Notification
 from scheduler_project import metrics, wire
 
 log = logging.getLogger(__name__)
@@ -185,9 +185,11 @@ def deliver(notification_id: int) -> str:
     token = claim(notification_id)
     if token is None:
         return "not claimed"
-    notification = Notification.objects.get(pk=notification_id)
-    channel = Channel.objects.filter(pk=notification.channel_id).first()  # db_constraint=False: it may be gone
-    if channel is None:
+    # One query for both; no row: the channel is gone (db_constraint=False: deleted meanwhile).
+    notification = Notification.objects.select_related("channel").filter(pk=notification_id).first()
+    channel = notification.channel if notification is not None else None
+    if notification is None:
+        notification = Notification.objects.get(pk=notification_id)
         outcome = senders.Outcome(False, error="the channel was deleted", permanent=True)
     elif not channel.enabled and notification.event != "test":
         outcome = senders.Outcome(False, error=f"channel {channel.name} is disabled", permanent=True)

@@ -4,6 +4,7 @@ mail framework over SMTP). Returns an Outcome; never raises for the target's fai
 from __future__ import annotations
 
 import smtplib
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -70,8 +71,8 @@ def send_webhook(channel, notification) -> Outcome:
     timeout = settings.TP.notifications.timeout_seconds
     try:
         # No redirects: a 3xx could point anywhere, the metadata service included.
-        with requests.post(channel.url, data=raw, headers=headers, timeout=(timeout, timeout),
-                           allow_redirects=False, stream=True) as response:
+        with _session().post(channel.url, data=raw, headers=headers, timeout=(timeout, timeout),
+                             allow_redirects=False, stream=True) as response:
             code = response.status_code
             if 200 <= code < 300:
                 return Outcome(True, code)
@@ -83,6 +84,18 @@ def send_webhook(channel, notification) -> Outcome:
     permanent = 300 <= code < 500 and code not in RETRYABLE_STATUSES
     what = "redirect not followed" if 300 <= code < 400 else "HTTP error"
     return Outcome(False, code, error=f"{what} {code}{': ' + detail if detail else ''}", permanent=permanent)
+
+
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """One session per delivery thread: connections to a target are kept alive between messages
+    (a burst of notifications to one webhook is one TCP connection, not one each)."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
 
 
 def _scrub(text: str, url: str) -> str:
