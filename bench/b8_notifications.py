@@ -31,6 +31,13 @@ RATE = 100.0
 SENDERS = 4
 
 
+def _group(popen):
+    import psutil
+
+    root = psutil.Process(popen.pid)
+    return [root, *root.children(recursive=True)]
+
+
 def _receiver():
     from tests.notifications.helpers import Receiver
 
@@ -153,15 +160,22 @@ def _cost(report, quick: bool) -> None:
             with brokers.this_process_on(platform.config):
                 brokers.wait_runs_final(brokers.trigger_runs(task, 10), timeout=120)
 
+        cpu = {name: 0.0 for name in sides}
+
         def side(name):
             platform, task = sides[name]
 
             def measure():
+                control = [p for started, p in platform.processes if started == "control"][0]
+                groups = {"control": _group(control)}
                 with brokers.this_process_on(platform.config):
+                    before = brokers.cpu_seconds(groups)
                     start = time.perf_counter()
                     ids = brokers.trigger_runs(task, n)
                     brokers.wait_runs_final(ids, timeout=60 + n)
-                    return n / (time.perf_counter() - start)
+                    elapsed = time.perf_counter() - start
+                    cpu[name] += brokers.cpu_seconds(groups)["control"] - before["control"]
+                    return n / elapsed
             return measure
 
         samples = interleaved(reps, {name: side(name) for name in sides})
@@ -172,6 +186,11 @@ def _cost(report, quick: bool) -> None:
                target=0.9, target_text=">= 0.9x (cost < 10%)", samples=samples, notes=notes)
     report.add("B8", "B1 with a notification per run", median(samples["per_run"]), base, "runs/s",
                samples=samples, notes=notes + f"; {delivered} notifications delivered")
+    per_run = {name: cpu[name] / (n * reps) * 1000 for name in cpu}  # control CPU ms per run
+    report.add("B8", "control CPU per run, notifications enabled", per_run["enabled"], per_run["disabled"], "ms",
+               higher_is_better=False, target=1.1, target_text="<= 1.1x (cost < 10%)", notes=notes)
+    report.add("B8", "control CPU per run, a notification per run", per_run["per_run"], per_run["disabled"], "ms",
+               higher_is_better=False, notes=notes + " (writing, sending and recording each notification)")
     report.note_settings("B8", cost_runs_per_repetition=n, cost_repetitions=reps)
 
 

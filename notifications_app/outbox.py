@@ -82,7 +82,18 @@ def _run_concluded(sender, run_id: int, task_id: int, status: str, previous_stat
         transaction.on_commit(lambda: delivery.kick(written))
 
 
+def _nothing_owed(task_id: int, status: str, candidates: list[Rule]) -> bool:
+    """The common case, answered with at most one indexed read: a success that no rule wants told
+    per run, of a task with no failure streak (so no recovery to tell), or a cancel nobody asked for."""
+    wanted = {e for r in candidates for e in r.events}
+    if status == states.SUCCEEDED and events.SUCCEEDED not in wanted:
+        return not TaskHealth.objects.filter(pk=task_id, consecutive_failures__gt=0).exists()
+    return status == states.CANCELLED and events.CANCELLED not in wanted
+
+
 def run_concluded_in_transaction(run_id, task_id, status, previous_status, candidates) -> list[int]:
+    if _nothing_owed(task_id, status, candidates):
+        return []
     task = Task.objects.filter(pk=task_id).only("id", "name", "type", "tags", "enabled").first()
     if task is None:
         return []
