@@ -110,7 +110,9 @@ def _latency(report, quick: bool) -> None:
             brokers.wait_until(lambda: "ready" in platform.log("control"), 60, "the control role")
             time.sleep(2)
             sent, achieved = _publish_open_loop(events, RATE, platform.mq.status_queue)
-            brokers.wait_until(lambda: len(receiver.requests) >= count, 120 + seconds, f"{count} notifications")
+            # The control role may apply the events slower than they are offered (a 2-core machine):
+            # the backlog shows in the report->webhook figure and in the conclusion rate below.
+            brokers.wait_until(lambda: len(receiver.requests) >= count, 900, f"{count} notifications")
             arrived = {}
             for request in receiver.requests:
                 arrived[int(request["headers"]["X-Taskplane-Delivery"])] = request["at"]
@@ -118,16 +120,21 @@ def _latency(report, quick: bool) -> None:
             from_conclusion = [arrived[pk] - created.timestamp() for pk, _, created in rows if pk in arrived]
             from_report = [arrived[pk] - sent[run_id] for pk, run_id, _ in rows if pk in arrived]
             duplicates = len(receiver.requests) - len(arrived)
+            created = sorted(c.timestamp() for _, _, c in rows)
+            concluded_rate = len(created) / max(1e-9, created[-1] - created[0])
     finally:
         receiver.stop()
         platform.stop()
     notes = (f"{count} failing runs offered at {RATE:g}/s for {seconds} s (published at {achieved:.0f}/s), one "
-             f"task each, global tag rule; {len(from_conclusion)} delivered, {duplicates} duplicates")
+             f"task each, global tag rule; concluded by the control role at {concluded_rate:.0f}/s; "
+             f"{len(from_conclusion)} delivered, {duplicates} duplicates")
     for name, values in (("conclusion->webhook", from_conclusion), ("worker report->webhook", from_report)):
         for p in (50, 99):
             report.add("B8", f"latency {name} p{p}", percentile(values, p) * 1000, None, "ms",
                        higher_is_better=False, notes=notes)
-    report.note_settings("B8", latency_runs=count, offered_rate=RATE, published_rate=round(achieved, 1))
+    report.add("B8", "failing runs concluded (with their notifications)", concluded_rate, None, "runs/s", notes=notes)
+    report.note_settings("B8", latency_runs=count, offered_rate=RATE, published_rate=round(achieved, 1),
+                         concluded_rate=round(concluded_rate, 1))
 
 
 def _cost(report, quick: bool) -> None:
@@ -195,7 +202,16 @@ def _cost(report, quick: bool) -> None:
 
 
 def run(report, quick: bool) -> None:
-    brokers.empty_engine_tables()
-    _empty_notification_tables()
-    _latency(report, quick)
-    _cost(report, quick)
+    failed = None
+    for part in (_latency, _cost):
+        brokers.empty_engine_tables()
+        _empty_notification_tables()
+        try:
+            part(report, quick)
+        except Exception as exc:  # one part's failure must not hide the other's figures
+            import traceback
+
+            traceback.print_exc()
+            failed = exc
+    if failed is not None:
+        raise failed
