@@ -1,7 +1,26 @@
+from django import forms
 from django.contrib import admin, messages
 
 from notifications_app import services
 from notifications_app.models import Alert, Channel, DeliveryAttempt, Notification, Rule
+
+
+class ChannelAddForm(forms.ModelForm):
+    class Meta:
+        model = Channel
+        fields = ["name", "type", "url", "format", "to", "secret", "template", "enabled"]
+        widgets = {"secret": forms.PasswordInput}
+
+
+class ChannelChangeForm(forms.ModelForm):
+    """The secret is never shown again once set: it can be replaced, not read."""
+
+    new_secret = forms.CharField(required=False, widget=forms.PasswordInput,
+                                 help_text="set to replace the secret; leave empty to keep it")
+
+    class Meta:
+        model = Channel
+        fields = ["name", "type", "url", "format", "to", "template", "enabled"]
 
 
 @admin.register(Channel)
@@ -11,20 +30,9 @@ class ChannelAdmin(admin.ModelAdmin):
     search_fields = ("name", "url")
     actions = ["send_test"]
 
-    def get_fields(self, request, obj=None):
-        # The secret is never shown again once set: it can be replaced, not read.
-        fields = ["name", "type", "url", "format", "to", "template", "enabled"]
-        return fields + ["secret"] if obj is None else fields + ["new_secret"]
-
     def get_form(self, request, obj=None, change=False, **kwargs):
-        from django import forms
-
-        form = super().get_form(request, obj, change=change, fields=[f for f in self.get_fields(request, obj)
-                                                                     if f != "new_secret"], **kwargs)
-        if obj is not None:
-            form.base_fields["new_secret"] = forms.CharField(
-                required=False, widget=forms.PasswordInput, help_text="set to replace the secret; leave empty to keep it")
-        return form
+        kwargs["form"] = ChannelChangeForm if obj is not None else ChannelAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if change and form.cleaned_data.get("new_secret"):
