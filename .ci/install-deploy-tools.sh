@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system tools the deployment checks (tests/deploy) need:
 # nginx (nginx -t), haproxy (haproxy -c) and systemd-analyze (systemd verify); promtool
-# (monitoring rules), shellcheck (deploy/*.sh), chromium + chromedriver (the dashboard test);
+# (monitoring rules), amtool (the Alertmanager configuration), shellcheck (deploy/*.sh), chromium + chromedriver (the dashboard test);
 # dockerd + docker (docker.io) and debootstrap for `make container-test` (tests/containers).
 # Idempotent: installs only what is missing; runs `apt-get update` only when something is.
 set -euo pipefail
 
 declare -A tool_pkg=([nginx]=nginx [haproxy]=haproxy [systemd-analyze]=systemd [promtool]=prometheus
+    [amtool]=prometheus-alertmanager
     [shellcheck]=shellcheck [chromium]=chromium [chromedriver]=chromium-driver
     [dockerd]=docker.io [debootstrap]=debootstrap)
 missing=()

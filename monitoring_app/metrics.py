@@ -22,6 +22,8 @@ from prometheus_client.utils import floatToGoString
 
 from instances_app import deadletters, inbox, presence, sessions
 from monitoring_app import readings
+from notifications_app import sla as notification_sla
+from notifications_app.models import Notification
 from scheduler_project.metrics.counters import metric_key
 from scheduler_project.metrics.definitions import METRICS
 from scheduler_project.redis_store.client import get_redis
@@ -39,6 +41,13 @@ GAUGES = {
     "taskplane_runs_dead": ("Dead runs (retries exhausted, replayable): the run dead-letter queue", []),
     "taskplane_worker_heartbeat_age_seconds": ("Seconds since each worker's last heartbeat", ["worker_id"]),
     "taskplane_worker_running": ("Executions running on each worker at its last heartbeat", ["worker_id"]),
+    # Run-level SLAs (notifications_app.sla): 1 per task in breach under some rule; only tasks
+    # with an active alert appear (bounded by the tasks that have SLAs, and at most 500 series).
+    "taskplane_task_late": ("1 while a scheduled fire of the task has no successful run within its grace window", ["task"]),
+    "taskplane_task_stale": ("1 while the task's last success is older than its freshness window", ["task"]),
+    "taskplane_task_long_running": ("1 while a run of the task runs longer than its duration SLA", ["task"]),
+    "taskplane_notifications_pending": ("Notifications written and not yet delivered or given up", []),
+    "taskplane_notifications_failed": ("Notifications given up (failed) in the last 24 h", []),
     "taskplane_metrics_source_up": ("1 when the scrape could read this source (redis, database)", ["source"]),
 }
 
@@ -108,6 +117,20 @@ class PlatformCollector:
             age.add_metric([worker_id], round(max(0.0, (now - beat).total_seconds()), 1))
             running.add_metric([worker_id], len(executions or []))
         yield from (jobs, dead, age, running)
+        yield from self._notifications(now)
+
+    def _notifications(self, now):
+        gauges = {kind: self._gauge(f"taskplane_task_{kind}") for kind in ("late", "stale", "long_running")}
+        for task, kind in notification_sla.active_alerts():
+            gauges[kind].add_metric([task], 1)
+        yield from gauges.values()
+        pending = Notification.objects.filter(status__in=[Notification.Status.PENDING, Notification.Status.SENDING])
+        yield GaugeMetricFamily("taskplane_notifications_pending", GAUGES["taskplane_notifications_pending"][0],
+                                value=pending.count())
+        failed = Notification.objects.filter(status=Notification.Status.FAILED,
+                                             created_at__gte=now - timezone.timedelta(hours=24))
+        yield GaugeMetricFamily("taskplane_notifications_failed", GAUGES["taskplane_notifications_failed"][0],
+                                value=failed.count())
 
     @staticmethod
     def _gauge(name: str) -> GaugeMetricFamily:

@@ -20,7 +20,9 @@ CELERY = [sys.executable, "-m", "celery", "-A", "scheduler_project"]
 
 def control_queues(config: Config) -> list[str]:
     mq = config.settings.message_queue
-    return [mq.control_queue, mq.status_queue, mq.heartbeat_queue]
+    # The notification queue's messages only hand ids to the role's own delivery threads
+    # (notifications_app.delivery): a webhook that hangs holds one of those, never a pool thread.
+    return [mq.control_queue, mq.status_queue, mq.heartbeat_queue, mq.notification_queue]
 
 
 def api_argv(config: Config) -> list[str]:

@@ -9,6 +9,7 @@ from datetime import timedelta
 import dj_database_url
 from corsheaders.defaults import default_headers as corsheaders_default_headers
 
+from scheduler_project import wire
 from scheduler_project.config import get_config
 from scheduler_project.logging_config import build_logging
 from scheduler_project.version import __version__
@@ -53,6 +54,8 @@ INSTALLED_APPS = [
     "tasks_app",
     "workers_app",
     "instances_app",
+    # Channels, rules, the notification outbox and run-level SLAs (issue 17).
+    "notifications_app",
     # Every read-side number: /metrics, /api/v1/stats, /api/system/health/detailed, /dashboard.
     "monitoring_app",
     # REST API (issue 5): CORS, filters, OpenAPI with an offline Swagger UI, the audit log.
@@ -277,7 +280,25 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": max(1.0, TP.scheduler.phase2.dlq_scan_interval_ms // 1000),
         "options": {"queue": MQ.control_queue, "expires": max(2.0, TP.scheduler.phase2.dlq_scan_interval_ms / 500)},
     },
+    "taskplane-sweep-notifications": {
+        "task": wire.SWEEP_NOTIFICATIONS,
+        "schedule": float(TP.notifications.sweep_interval_seconds),
+        "options": {"queue": MQ.control_queue, "expires": 2.0 * TP.notifications.sweep_interval_seconds},
+    },
 }
+
+# --- E-mail notification channels (notifications_app) through Django's mail framework: SMTP
+# settings from [notifications] (the password from ${SMTP_PASSWORD}, never written in a file).
+_N = TP.notifications
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = _N.smtp_host or "localhost"
+EMAIL_PORT = _N.smtp_port
+EMAIL_HOST_USER = _N.smtp_username
+EMAIL_HOST_PASSWORD = _N.smtp_password
+EMAIL_USE_TLS = _N.smtp_use_tls
+EMAIL_USE_SSL = _N.smtp_use_ssl
+EMAIL_TIMEOUT = _N.timeout_seconds
+DEFAULT_FROM_EMAIL = _N.email_from
 
 LOGGING = build_logging(
     TP.observability, instance_id=INSTANCE_ID, role=ROLE, worker_id=WORKER_ID if ROLE == "worker" else ""

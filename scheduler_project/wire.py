@@ -11,3 +11,8 @@ HEARTBEAT = "control.heartbeat"
 # the diagnostic round trip: anyone -> worker (workers.ping) -> control (control.pong).
 PING = "workers.ping"
 PONG = "control.pong"
+# anyone that concludes a run (control, api) -> control (notification queue): deliver these
+# notifications (ids of notifications_app outbox rows, already committed).
+NOTIFY = "notifications.deliver"
+# beat -> control: run-level SLAs (late, stale, long_running), due retries, abandoned claims.
+SWEEP_NOTIFICATIONS = "control.sweep_notifications"

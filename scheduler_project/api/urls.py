@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 APP_URLS = ["tasks_app.api.urls", "workers_app.api.urls", "instances_app.api.urls", "accounts_app.api.urls",
-            "audit_app.api.urls", "monitoring_app.api.urls"]
+            "audit_app.api.urls", "monitoring_app.api.urls", "notifications_app.api.urls"]
 
 urlpatterns = [
     *[path("", include(module)) for module in APP_URLS],

@@ -33,6 +33,11 @@ def summary(config) -> list[str]:
         f"worker:       {tp.worker.max_concurrent_tasks} slots, heartbeat every {tp.worker.heartbeat_interval_seconds:g} s; "
         f"default task timeout {tp.scheduler.job_timeout_seconds} s",
     ]
+    n = tp.notifications
+    lines.append(
+        f"notifications: {'on' if n.enabled else 'off'}, {n.concurrency} delivery threads per control process, "
+        f"e-mail {'via ' + n.smtp_host + ':' + str(n.smtp_port) if n.smtp_host else 'not configured (no smtp_host)'}"
+    )
     replicas = tp.database.read_replicas
     if replicas:
         names = ", ".join(f"{name} ({redact(url)})" for name, url in replicas.items())

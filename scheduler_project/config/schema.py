@@ -111,6 +111,9 @@ class MessageQueue(Section):
     status_queue: str = "status_updates"
     heartbeat_queue: str = "heartbeats"
     control_queue: str = "control"
+    # Notification deliveries (notifications_app): consumed by the control role, apart from the
+    # engine's queues, so that a slow webhook target never queues up behind (or ahead of) run events.
+    notification_queue: str = "notifications"
     max_retries: int = Field(3, ge=0, le=100)
     retry_delay_seconds: float = Field(60, ge=0, le=86400)
     prefetch_count: int = Field(1, ge=1, le=10000)
@@ -119,7 +122,7 @@ class MessageQueue(Section):
     durable_queues: bool = True
     redis: MessageQueueRedis = MessageQueueRedis()
 
-    @field_validator("task_queue", "status_queue", "heartbeat_queue", "control_queue")
+    @field_validator("task_queue", "status_queue", "heartbeat_queue", "control_queue", "notification_queue")
     @classmethod
     def _queue_names(cls, value: str) -> str:
         return _name(value, "queue name")
@@ -322,6 +325,70 @@ class Scheduler(Section):
     phase2: Phase2 = Phase2()
 
 
+def _networks(value: list[str]) -> list[str]:
+    import ipaddress
+
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+    return value
+
+
+class Notifications(Section):
+    """Notification channels, rules and run-level SLAs (notifications_app; README "Notifications")."""
+
+    # false: no rule is evaluated and nothing is written when runs conclude (nor SLAs checked).
+    enabled: bool = True
+    concurrency: int = Field(4, ge=1, le=64)  # delivery threads of each control process
+    timeout_seconds: float = Field(10, gt=0, le=300)  # one webhook request / SMTP conversation
+    max_attempts: int = Field(8, ge=1, le=100)  # then the notification is given up, with the reason
+    retry_backoff_seconds: float = Field(5, gt=0, le=3600)  # the first retry's delay, doubling each time
+    retry_backoff_max_seconds: float = Field(600, gt=0, le=86400)
+    sweep_interval_seconds: int = Field(5, ge=1, le=3600)  # SLA checks, due retries, abandoned claims
+    # The links in messages: the console and API of this deployment. Empty: http://[api] bind_address.
+    base_url: str = ""
+    # Webhook targets in link-local or cloud metadata networks (169.254.0.0/16, fe80::/10,
+    # fd00:ec2::254) are refused unless inside one of these networks.
+    allow_networks: list[str] = Field(default_factory=list)
+    # E-mail channels, through Django's mail framework (SMTP).
+    email_from: str = "taskplane@localhost"
+    smtp_host: str = ""  # empty: e-mail channels fail with "no SMTP server configured"
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""  # "${SMTP_PASSWORD}": never written in the file itself
+    smtp_use_tls: bool = False  # STARTTLS
+    smtp_use_ssl: bool = False  # SMTP over TLS (port 465)
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _allowed(cls, value: list[str]) -> list[str]:
+        return _networks(value)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"{value!r} must be an http:// or https:// URL, e.g. https://taskplane.example.com")
+        return value.rstrip("/")
+
+    @field_validator("email_from")
+    @classmethod
+    def _from(cls, value: str) -> str:
+        if "@" not in value:
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value
+
+    @model_validator(mode="after")
+    def _tls(self) -> Notifications:
+        if self.smtp_use_tls and self.smtp_use_ssl:
+            raise ValueError("smtp_use_tls (STARTTLS) and smtp_use_ssl (implicit TLS) exclude each other: pick one")
+        if self.retry_backoff_seconds > self.retry_backoff_max_seconds:
+            raise ValueError("retry_backoff_seconds must not exceed retry_backoff_max_seconds")
+        return self
+
+
 class Embedded(Section):
     data_dir: str = "var"  # relative to the project directory
     redis_port: int = Field(6399, ge=1, le=65535)
@@ -347,5 +414,6 @@ class TaskplaneConfig(Section):
     api: Api = Api()
     observability: Observability = Observability()
     scheduler: Scheduler = Scheduler()
+    notifications: Notifications = Notifications()
     embedded: Embedded = Embedded()
     django: DjangoSection = DjangoSection()

@@ -50,5 +50,12 @@ METRICS: dict[str, Metric] = {
                ("op",), FAST_BUCKETS),
         Metric("scheduler_node_selection_duration_seconds", "histogram",
                "Time to choose the queue/worker for a run", (), FAST_BUCKETS),
+        # Notifications (notifications_app.delivery, once per delivery attempt).
+        Metric("taskplane_notification_deliveries_total", "counter",
+               "Notification delivery attempts by channel type and result: delivered, retrying, failed (given up)",
+               ("channel_type", "result")),
+        Metric("taskplane_notification_latency_seconds", "histogram",
+               "From the event (a run's conclusion, an SLA breach) to the notification's delivery",
+               ("channel_type",), (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600)),
     )
 }

@@ -27,6 +27,7 @@ def request_cancel(run_id: int, by: str) -> Run:
             execution_id = run.execution_id
             transaction.on_commit(lambda: forget_queued(execution_id))
             run_events.status_changed(run_id)
+            run_events.concluded(run_id, run.task_id, states.CANCELLED, run.status, run.attempt)
             transaction.on_commit(lambda: dispatch.release_held(run.task_id))
         else:
             node, execution_id = node_of(run), run.execution_id

@@ -138,6 +138,8 @@ def _create_run(task_id: int, trigger: str, *, shared: bool, scheduled_for, para
                 raise
         if dispatched:
             _write_outbox(run, task)
+        elif run.status == states.SKIPPED:
+            run_events.concluded(run.pk, task.pk, states.SKIPPED, states.PENDING, run.attempt)
     return run
 
 

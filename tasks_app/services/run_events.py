@@ -16,6 +16,12 @@ log = logging.getLogger(__name__)
 
 # kwargs: run_id. Sent after commit; receivers read the run themselves if anyone watches.
 run_status_changed = Signal()
+# kwargs: run_id, task_id, status (the run's new status: final, or retrying), previous_status,
+# attempt. Sent INSIDE the transaction that concludes an attempt or a run (conclude_attempt, a
+# cancel or a skip), so that what receivers write (notifications_app's outbox) commits or rolls
+# back with the change itself. A receiver must not break that transaction: it works in a
+# savepoint of its own and raises nothing (concluded() logs what it does raise).
+run_concluded = Signal()
 # kwargs: batch (a worker's `output` event: run_id, attempt, lines, ...). Receivers return how
 # many instances they forwarded it to.
 run_output = Signal()
@@ -37,6 +43,15 @@ def _send_status(run_id: int) -> None:
 
 def status_changed(run_id: int) -> None:
     transaction.on_commit(lambda: _send_status(run_id))
+
+
+def concluded(run_id: int, task_id: int, status: str, previous_status: str, attempt: int) -> None:
+    """Within the caller's transaction: announce that the run's attempt (or the run) concluded."""
+    for receiver, result in run_concluded.send_robust(
+        sender=Run, run_id=run_id, task_id=task_id, status=status, previous_status=previous_status, attempt=attempt,
+    ):
+        if isinstance(result, Exception):
+            log.error("run %s: conclusion receiver %s failed: %s", run_id, receiver, result)
 
 
 def output(batch: dict) -> int:

@@ -34,3 +34,19 @@ def test_the_guides_alerts_are_all_there():
     tested = {t["alertname"] for case in cases for t in case["alert_rule_test"]}
     assert {"HighTaskFailureRate", "WorkerNodeDown", "InboxPendingHigh", "InstancePresenceLost",
             "NodeSelectionFailureRateHigh", "RedisOperationErrors"} <= tested
+
+
+def test_alertmanager_is_configured_and_wired_into_prometheus():
+    """deploy/monitoring/alertmanager.yml passes `amtool check-config`, keeps the guide's route and
+    web.hook receiver, and Prometheus sends its alerts to the compose service that mounts it."""
+    result = run([require_tool("amtool"), "check-config", "alertmanager.yml"], cwd=MONITORING)
+    assert result.returncode == 0, result.stdout
+    config = load_yaml(MONITORING / "alertmanager.yml")
+    assert config["route"]["receiver"] == "web.hook" and config["route"]["group_by"] == ["alertname"]
+    (receiver,) = [r for r in config["receivers"] if r["name"] == "web.hook"]
+    assert receiver["webhook_configs"][0]["url"].startswith("http")
+    targets = load_yaml(MONITORING / "prometheus.yml")["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    assert targets == ["alertmanager:9093"]
+    service = load_yaml(DEPLOY / "docker-compose.yml")["services"]["alertmanager"]
+    assert service["profiles"] == ["monitoring"]
+    assert "./monitoring/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro" in service["volumes"]

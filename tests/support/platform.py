@@ -48,6 +48,7 @@ task_queue = "tasks-{self.uid}"
 status_queue = "status-{self.uid}"
 heartbeat_queue = "heartbeats-{self.uid}"
 control_queue = "control-{self.uid}"
+notification_queue = "notifications-{self.uid}"
 
 [dispatcher]
 schedule_interval_seconds = 1
@@ -57,6 +58,12 @@ worker_stall_seconds = 5
 
 [worker]
 heartbeat_interval_seconds = 1
+
+[notifications]
+sweep_interval_seconds = 1
+retry_backoff_seconds = 1
+retry_backoff_max_seconds = 4
+timeout_seconds = 5
 
 [api]
 bind_address = "127.0.0.1:{port}"
