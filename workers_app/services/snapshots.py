@@ -6,6 +6,11 @@
 A heartbeat costs the control role one Redis round trip; the sweep then writes every
 snapshot to the Worker rows in bulk (liveness.apply_heartbeats), so the database sees one
 batched write per sweep however many workers beat, and every instance sees every worker.
+
+Liveness does not depend on Redis: a heartbeat that cannot be stored there (Redis is away) is
+written to its Worker row at once instead (receive()), so the registry stays current through
+the outage; when Redis is back, the snapshots it still holds are older than the rows and change
+nothing (apply_heartbeats never lets an older heartbeat overwrite a newer one).
 """
 
 import json
@@ -28,6 +33,21 @@ def store(beat: dict) -> None:
     ttl = settings.TP.scheduler.phase2.node_snapshot.presence_ttl_seconds
     redis_pipeline(get_redis(), [("set", (keys.node_snapshot(beat["worker_id"]), json.dumps(beat)), {"ex": ttl}),
                                  ("sadd", (keys.nodes_all(), beat["worker_id"]), {})])
+
+
+def receive(beat: dict) -> str:
+    """A heartbeat the control role received: into Redis, or, while Redis is away, straight into
+    the registry. Returns where it went; InvalidHeartbeat names what is wrong with it."""
+    try:
+        store(beat)
+        return "snapshot"
+    except InvalidHeartbeat:
+        raise
+    except Exception as exc:  # Redis away (connection refused, timeout, loading, read-only ...)
+        log.warning("heartbeat of %s written to the registry directly: Redis unavailable (%s)",
+                    beat.get("worker_id"), exc)
+    apply_heartbeats([beat])
+    return "registry"
 
 
 def read_all() -> tuple[list[dict], list[str]]:
@@ -65,4 +85,4 @@ def flush(now=None) -> int:
     return len(applied)
 
 
-__all__ = ["InvalidHeartbeat", "flush", "read_all", "store"]
+__all__ = ["InvalidHeartbeat", "flush", "read_all", "receive", "store"]
