@@ -136,6 +136,11 @@ def _database(db) -> dict:
             "max_lifetime": pool.max_lifetime_seconds if pool else 1800,
         }
         conf["CONN_MAX_AGE"] = 0
+        # Django passes check=ConnectionPool.check_connection to the pool with this: a pooled
+        # connection is checked (one empty query) as it is handed out, so after a database cut
+        # (failover, pg_terminate_backend, a network blip) a dead one is replaced instead of
+        # failing the request that got it.
+        conf["CONN_HEALTH_CHECKS"] = True
     else:
         conf["CONN_MAX_AGE"] = db.idle_timeout_seconds
         conf["CONN_HEALTH_CHECKS"] = True
@@ -253,6 +258,12 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BROKER_TRANSPORT_OPTIONS = MQ.transport_options()
+# AMQP heartbeats of the consumers' connections (Celery's default is 120 s): a connection that
+# died without a word (the broker's host restarted, a NAT or load balancer dropped it) is noticed
+# within two of them and the consumer reconnects, instead of consuming nothing for minutes.
+# Publishing connections negotiate none, as before. (The Redis transport notices through its
+# socket timeout, [message_queue.redis] read_timeout_seconds.)
+CELERY_BROKER_HEARTBEAT = 20
 if TP.worker.worker_memory_limit_mb:
     CELERY_WORKER_MAX_MEMORY_PER_CHILD = TP.worker.worker_memory_limit_mb * 1024  # KiB
 # Fires only while this instance holds the leader lease (instances_app.scheduler).

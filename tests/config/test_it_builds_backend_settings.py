@@ -37,6 +37,8 @@ def test_postgresql_with_the_pool_sized_from_the_database_section():
     assert (db["HOST"], db["PORT"], db["NAME"]) == ("db", 5433, "sched")
     assert db["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 20, "timeout": 30.0, "max_idle": 600.0, "max_lifetime": 1800}
     assert db["OPTIONS"]["connect_timeout"] == 30
+    # The pool checks a connection as it hands it out: after a database cut no request gets a dead one.
+    assert db["CONN_HEALTH_CHECKS"] is True
 
 
 def test_roles_that_fork_keep_persistent_connections_instead_of_a_pool():

@@ -10,11 +10,7 @@ from accounts_app.services import create_api_key
 from tests.faults import harness
 from tests.support.processes import http_get, wait_for
 
-pytestmark = [
-    pytest.mark.faults,
-    pytest.mark.xfail(strict=True, reason="issue 14 item 10: the api's psycopg pool hands out dead connections "
-                                          "after a cut: OperationalError becomes a 500"),
-]
+pytestmark = pytest.mark.faults
 REQUESTS = 6
 
 

@@ -14,14 +14,15 @@ from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.faults
 RESTARTS = 2
-XFAIL_RABBITMQ = pytest.mark.xfail(
-    strict=True, reason="issue 14 (at most one start per attempt): after a RabbitMQ restart the in-flight execution's "
-                        "unacknowledged message is redelivered and its command starts again")
+# Not this test's subject, checked last: on RabbitMQ the in-flight execution's unacknowledged
+# message is redelivered at the restart, and its command starts again until an attempt can start
+# only once (issue 14's execution protocol). Reported xfailed while that happens.
+AT_MOST_ONCE = "issue 14 (at most one start per attempt): a redelivered execution started its command again"
 
 
-@pytest.mark.parametrize("broker", ["redis", pytest.param("rabbitmq", marks=XFAIL_RABBITMQ)], indirect=True)
+@pytest.mark.parametrize("broker", ["redis", "rabbitmq"], indirect=True)
 def test_consumers_recover_after_a_broker_restart(fault_platform, command_log):
-    platform, v = fault_platform, harness.Violations()
+    platform, v, once = fault_platform, harness.Violations(), harness.Violations()
     platform.start("control")
     platform.start("dispatcher")
     platform.start("worker", "--worker-id", "w", "--concurrency", "1", name="w")
@@ -41,5 +42,9 @@ def test_consumers_recover_after_a_broker_restart(fault_platform, command_log):
         v.check(not harness.not_final(found), f"after restart {restart + 1}: {found}")
         time.sleep(1)
     logs = platform.logs()
-    v.check(not command_log.executed_twice(), lambda: f"(run, attempt) executed twice: {command_log.executed_twice()}")
     v.assert_none("Couldn't ack" in logs and "the logs say: Couldn't ack" or "")
+    twice = command_log.executed_twice()
+    check = once if platform.broker.kind == "rabbitmq" else v
+    check.check(not twice, f"(run, attempt) executed twice: {twice}")
+    v.assert_none()
+    once.xfail_if_any(AT_MOST_ONCE)
