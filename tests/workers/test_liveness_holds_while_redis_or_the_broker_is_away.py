@@ -16,7 +16,7 @@ from scheduler_project.redis_store.client import get_redis
 from tests import factories
 from tests.services import free_port
 from workers_app.models import Worker
-from workers_app.services import detect_lost_workers, flush_snapshots, listening, receive_heartbeat
+from workers_app.services import detect_lost_workers, flush_snapshots, listening, receive_heartbeat, snapshots
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +37,8 @@ def point_redis_at(settings, url):
         "phase2": p2.model_copy(update={"redis": p2.redis.model_copy(update={"url": url})})})})
 
 
-def test_heartbeats_reach_the_registry_while_redis_is_away(db, redis_prefix, settings):
+def test_heartbeats_reach_the_registry_while_redis_is_away(db, redis_prefix, settings, monkeypatch):
+    monkeypatch.setattr(snapshots, "_redis_skipped_until", 0.0)  # restored at the end: no back-off left over
     timeout = dt.timedelta(seconds=settings.TP.dispatcher.worker_timeout_seconds)
     start = timezone.now() - 3 * timeout
     assert receive_heartbeat(beat("w1", start, running=["run-1-a1-x"])) == "snapshot"
@@ -46,11 +47,13 @@ def test_heartbeats_reach_the_registry_while_redis_is_away(db, redis_prefix, set
 
     point_redis_at(settings, f"redis://127.0.0.1:{free_port()}/0")  # nobody listens there: Redis is away
     latest = start + 2 * timeout
-    assert receive_heartbeat(beat("w1", latest, running=["run-1-a1-x"])) == "registry"
+    assert receive_heartbeat(beat("w1", latest - timeout / 2)) == "registry"
+    assert receive_heartbeat(beat("w1", latest, running=["run-1-a1-x"])) == "registry"  # without trying Redis
     worker = Worker.objects.get(worker_id="w1")
     assert worker.last_heartbeat == latest and worker.running == ["run-1-a1-x"]
 
     settings.TP = up  # Redis is back, with the snapshot it held before the outage
+    snapshots._redis_skipped_until = 0.0  # its back-off is over
     assert get_redis().get(keys.node_snapshot("w1")) is not None
     flush_snapshots()
     assert Worker.objects.get(worker_id="w1").last_heartbeat == latest  # the older snapshot changed nothing

@@ -15,6 +15,7 @@ nothing (apply_heartbeats never lets an older heartbeat overwrite a newer one).
 
 import json
 import logging
+import time
 
 from django.conf import settings
 from django.utils import timezone
@@ -35,17 +36,29 @@ def store(beat: dict) -> None:
                                  ("sadd", (keys.nodes_all(), beat["worker_id"]), {})])
 
 
+# After Redis failed a heartbeat, the next ones go straight to the registry for this long: a Redis
+# that hangs rather than refuses would otherwise hold a control thread per heartbeat for its
+# timeouts and retries, and the threads are shared with status events.
+REDIS_BACKOFF_SECONDS = 5.0
+_redis_skipped_until = 0.0
+
+
 def receive(beat: dict) -> str:
     """A heartbeat the control role received: into Redis, or, while Redis is away, straight into
     the registry. Returns where it went; InvalidHeartbeat names what is wrong with it."""
-    try:
-        store(beat)
-        return "snapshot"
-    except InvalidHeartbeat:
-        raise
-    except Exception as exc:  # Redis away (connection refused, timeout, loading, read-only ...)
-        log.warning("heartbeat of %s written to the registry directly: Redis unavailable (%s)",
-                    beat.get("worker_id"), exc)
+    global _redis_skipped_until
+    if time.monotonic() >= _redis_skipped_until:
+        try:
+            store(beat)
+            return "snapshot"
+        except InvalidHeartbeat:
+            raise
+        except Exception as exc:  # Redis away (connection refused, timeout, loading, read-only ...)
+            _redis_skipped_until = time.monotonic() + REDIS_BACKOFF_SECONDS
+            log.warning("heartbeats written to the registry directly for %ss: Redis unavailable (%s)",
+                        REDIS_BACKOFF_SECONDS, exc)
+    else:
+        parse_heartbeat(beat)
     apply_heartbeats([beat])
     return "registry"
 
