@@ -106,3 +106,17 @@ def test_two_concurrent_sweeps_send_each_entry_once(transactional_db, make_task,
         t.join(60)
     assert sum(counts) == len(runs)
     assert sent == Counter({r.execution_id: 1 for r in runs})
+
+
+def test_a_writer_whose_transaction_outlasted_half_the_claim_renews_it_first(make_task, no_publish):
+    run = dispatch.create_run(make_task(), Run.Trigger.MANUAL)
+    entry = OutboxEntry.objects.get(run=run)
+    entry.claimed_at = _stale(-dispatch.claim_timeout_seconds() / 2 + 1)  # older than half the timeout
+    OutboxEntry.objects.filter(pk=entry.pk).update(claimed_at=entry.claimed_at)
+    assert dispatch.hand_over(entry.pk, entry) is True  # still its own: renewed, sent
+    taken = dispatch.create_run(make_task(name="taken"), Run.Trigger.MANUAL)
+    lost = OutboxEntry.objects.get(run=taken)
+    lost.claimed_at = _stale()
+    OutboxEntry.objects.filter(pk=lost.pk).update(claimed_at=_stale(), claim_token="a-sweeps-token")
+    assert dispatch.hand_over(lost.pk, lost) is False  # a sweep took it over meanwhile: not sent twice
+    assert [kw["task_id"] for _, kw in no_publish] == [run.execution_id]
