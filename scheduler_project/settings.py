@@ -258,12 +258,25 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BROKER_TRANSPORT_OPTIONS = MQ.transport_options()
-# AMQP heartbeats of the consumers' connections (Celery's default is 120 s): a connection that
-# died without a word (the broker's host restarted, a NAT or load balancer dropped it) is noticed
-# within two of them and the consumer reconnects, instead of consuming nothing for minutes.
-# Publishing connections negotiate none, as before. (The Redis transport notices through its
-# socket timeout, [message_queue.redis] read_timeout_seconds.)
+# A RabbitMQ connection that died without a word (the broker's host restarted elsewhere, a NAT or
+# load balancer dropped it: no FIN, no RST) must never leave a process waiting on it:
+# - AMQP heartbeats on the consumers' connections (Celery's default is 120 s): the consumer
+#   notices within about two of them and reconnects. Publishing connections negotiate none.
+# - a socket timeout on every broker read and write: a publish waiting for its confirm (Celery's
+#   own worker heartbeat event, our node heartbeat, an execution, a report) fails after it and
+#   kombu retries it on a fresh connection. Without it such a wait never ends, and when it sits
+#   in a worker's event loop, the loop that would check the consumer's heartbeats is stuck too:
+#   the process consumes nothing until it is restarted (issue 14 item 12).
+# (The Redis transport has its socket timeout, [message_queue.redis] read_timeout_seconds.)
+# - a channel error while the consumer starts again is retried like a lost connection, not
+#   fatal: after such a death the broker still holds the old connection (and the remote-control
+#   queue it declared exclusively: RESOURCE_LOCKED) until its own heartbeat check drops it.
 CELERY_BROKER_HEARTBEAT = 20
+CELERY_BROKER_CHANNEL_ERROR_RETRY = True
+BROKER_SOCKET_TIMEOUT_SECONDS = 10.0
+if MQ.type == "rabbitmq":
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "read_timeout": BROKER_SOCKET_TIMEOUT_SECONDS,
+                                       "write_timeout": BROKER_SOCKET_TIMEOUT_SECONDS}
 if TP.worker.worker_memory_limit_mb:
     CELERY_WORKER_MAX_MEMORY_PER_CHILD = TP.worker.worker_memory_limit_mb * 1024  # KiB
 # Fires only while this instance holds the leader lease (instances_app.scheduler).

@@ -64,7 +64,9 @@ def test_worker_nodes_have_no_database_credentials():
 def test_rabbitmq_broker_confirms_publishes():
     s = settings_with(MESSAGE_QUEUE_TYPE="rabbitmq", MESSAGE_QUEUE_URL="amqp://guest:guest@mq:5672//")
     assert s["broker"] == "amqp://guest:guest@mq:5672//"
-    assert s["transport"] == {"confirm_publish": True}
+    # Bounded socket waits: a publish waiting on a connection that died silently fails and is
+    # retried on a fresh one instead of hanging its process (issue 14 item 12).
+    assert s["transport"] == {"confirm_publish": True, "read_timeout": 10.0, "write_timeout": 10.0}
 
 
 def test_redis_broker_has_a_visibility_timeout_and_json_only():
