@@ -1,9 +1,14 @@
 """The instance's background work inside its control role (a Celery worker): presence every
-owner_ttl_seconds / 3, and the blocking inbox reader on its own thread."""
+owner_ttl_seconds / 3, and the blocking inbox reader on its own thread.
+
+Both outlive a Redis outage on their own: presence is announced again at the next round, and
+the reader thread starts over (consumer group, pending entries) until Redis answers, instead of
+dying with the first error."""
 
 import logging
 import os
 import threading
+import time
 
 from celery import bootsteps
 from django.conf import settings
@@ -34,7 +39,7 @@ class InstanceLoop(bootsteps.StartStopStep):
         interval = max(1.0, settings.TP.scheduler.phase2.owner_ttl_seconds / 3)
         self.timer = consumer.timer.call_repeatedly(interval, self.announce, (consumer,), priority=10)
         self.reader = inbox.InboxReader(instance_id, f"{instance_id}:{os.getpid()}")
-        threading.Thread(target=self.reader.run, name="inbox-reader", daemon=True).start()
+        threading.Thread(target=read_inbox, args=(self.reader,), name="inbox-reader", daemon=True).start()
         presence.mark_role("control")
 
     def announce(self, consumer):
@@ -57,3 +62,19 @@ class InstanceLoop(bootsteps.StartStopStep):
             presence.withdraw()
         except Exception:
             pass
+
+
+RETRY_SECONDS = 1.0
+
+
+def read_inbox(reader) -> None:
+    """The reader thread: reader.run() until it is told to stop. Its start (the consumer group,
+    the entries this consumer left pending) needs Redis too; while Redis is away it starts over
+    every RETRY_SECONDS rather than leave the inbox unread until the process restarts."""
+    while not reader.stopping:
+        try:
+            reader.run()
+            return
+        except Exception as exc:  # noqa: BLE001  Redis away at start: try again
+            log.error("inbox reader of %s cannot start: %s; retrying", reader.instance_id, exc)
+            time.sleep(RETRY_SECONDS)

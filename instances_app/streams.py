@@ -55,44 +55,77 @@ def last_entry_id(redis, inbox_key: str) -> str:
     return newest[0][0] if newest else "0-0"
 
 
-def stream(filters: dict, first_events, is_over=lambda event: False, on_close=None):
-    """Yield SSE text: `first_events()` (the current state), then the live events of `filters`.
+class LiveStream:
+    """The body of one live stream, and what it holds: a slot of this process (given back through
+    `on_close`) and a session in Redis.
 
-    The order closes two gaps through which an event could be lost: the inbox position is
-    taken before the session is registered (XREAD "$" would start at the first read, later,
-    and skip what arrived meanwhile), and the current state is read after it is registered
-    (a change in between reaches the stream as an event instead of vanishing)."""
-    instance_id = settings.INSTANCE_ID
-    inbox_key = keys.inbox(instance_id)
-    redis = get_redis()
-    last_id = last_entry_id(redis, inbox_key)
-    session_id = sessions.open_session(filters, instance_id)
-    started = time.monotonic()
-    try:
-        yield f": session {session_id} on instance {instance_id}\n\n"
-        for event in first_events():
+    Everything that can fail before the first byte (Redis away) happens in the constructor, so the
+    view can answer 503 and give the slot back. From then on close() gives both back, once:
+    Django's response calls it when the WSGI server closes the response (PEP 3333), whether the
+    body was iterated or not and however it ended (the client went away, the server stopped);
+    the body calls it too when it ends by itself.
+
+    The order closes two gaps through which an event could be lost: the inbox position is taken
+    before the session is registered (XREAD "$" would start at the first read, later, and skip
+    what arrived meanwhile), and the current state is read after it is registered (a change in
+    between reaches the stream as an event instead of vanishing)."""
+
+    def __init__(self, filters: dict, first_events, is_over=lambda event: False, on_close=None):
+        self.filters, self.first_events, self.is_over, self.on_close = filters, first_events, is_over, on_close
+        self.instance_id = settings.INSTANCE_ID
+        self.inbox_key = keys.inbox(self.instance_id)
+        self.session_id: str | None = None
+        self.closed = False
+        self.redis = get_redis()
+        self.last_id = last_entry_id(self.redis, self.inbox_key)
+        self.session_id = sessions.open_session(filters, self.instance_id)
+
+    def __iter__(self):
+        try:
+            yield from self._events()
+        except Exception as exc:  # Redis went away mid-stream: end it; EventSource reconnects by itself
+            log.warning("live stream %s ended: %s", self.session_id, exc)
+            yield ": live events interrupted; reconnect\n\n"
+        finally:
+            self.close()
+
+    def _events(self):
+        started = time.monotonic()
+        yield f": session {self.session_id} on instance {self.instance_id}\n\n"
+        for event in self.first_events():
             yield sse(event["kind"], event)
-            if is_over(event):
+            if self.is_over(event):
                 return
+        redis, filters = self.redis, self.filters
         while time.monotonic() - started < MAX_STREAM_SECONDS:
-            reply = redis_op("xread", redis.xread, {inbox_key: last_id}, count=100, block=KEEPALIVE_SECONDS * 1000)
+            reply = redis_op("xread", redis.xread, {self.inbox_key: self.last_id}, count=100,
+                             block=KEEPALIVE_SECONDS * 1000)
             if not reply:
-                sessions.touch(session_id, filters, instance_id)
+                sessions.touch(self.session_id, filters, self.instance_id)
                 yield ": keep-alive\n\n"
                 continue
             for _, entries in reply:
                 for entry_id, fields in entries:
-                    last_id = entry_id
+                    self.last_id = entry_id
                     if fields.get("type") != "run_event":
                         continue
                     body = json.loads(fields.get("body") or "{}")
-                    if session_id not in body.get("sessions", []):
+                    if self.session_id not in body.get("sessions", []):
                         continue
                     event = body["event"]
                     yield sse(event.get("kind", "status"), event)
-                    if is_over(event):
+                    if self.is_over(event):
                         return
-    finally:
-        sessions.close_session(session_id, instance_id)
-        if on_close:
-            on_close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.session_id:
+                sessions.close_session(self.session_id, self.instance_id)
+        except Exception as exc:  # Redis away: the session lapses by itself (SESSION_TTL_SECONDS)
+            log.warning("live stream session %s not closed: %s", self.session_id, exc)
+        finally:
+            if self.on_close:
+                self.on_close()

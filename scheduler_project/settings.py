@@ -139,6 +139,11 @@ def _database(db) -> dict:
             "max_lifetime": pool.max_lifetime_seconds if pool else 1800,
         }
         conf["CONN_MAX_AGE"] = 0
+        # Django passes check=ConnectionPool.check_connection to the pool with this: a pooled
+        # connection is checked (one empty query) as it is handed out, so after a database cut
+        # (failover, pg_terminate_backend, a network blip) a dead one is replaced instead of
+        # failing the request that got it.
+        conf["CONN_HEALTH_CHECKS"] = True
     else:
         conf["CONN_MAX_AGE"] = db.idle_timeout_seconds
         conf["CONN_HEALTH_CHECKS"] = True
@@ -256,6 +261,25 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BROKER_TRANSPORT_OPTIONS = MQ.transport_options()
+# A RabbitMQ connection that died without a word (the broker's host restarted elsewhere, a NAT or
+# load balancer dropped it: no FIN, no RST) must never leave a process waiting on it:
+# - AMQP heartbeats on the consumers' connections (Celery's default is 120 s): the consumer
+#   notices within about two of them and reconnects. Publishing connections negotiate none.
+# - a socket timeout on every broker read and write: a publish waiting for its confirm (Celery's
+#   own worker heartbeat event, our node heartbeat, an execution, a report) fails after it and
+#   kombu retries it on a fresh connection. Without it such a wait never ends, and when it sits
+#   in a worker's event loop, the loop that would check the consumer's heartbeats is stuck too:
+#   the process consumes nothing until it is restarted (issue 14 item 12).
+# (The Redis transport has its socket timeout, [message_queue.redis] read_timeout_seconds.)
+# - a channel error while the consumer starts again is retried like a lost connection, not
+#   fatal: after such a death the broker still holds the old connection (and the remote-control
+#   queue it declared exclusively: RESOURCE_LOCKED) until its own heartbeat check drops it.
+CELERY_BROKER_HEARTBEAT = 20
+CELERY_BROKER_CHANNEL_ERROR_RETRY = True
+BROKER_SOCKET_TIMEOUT_SECONDS = 10.0
+if MQ.type == "rabbitmq":
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "read_timeout": BROKER_SOCKET_TIMEOUT_SECONDS,
+                                       "write_timeout": BROKER_SOCKET_TIMEOUT_SECONDS}
 if TP.worker.worker_memory_limit_mb:
     CELERY_WORKER_MAX_MEMORY_PER_CHILD = TP.worker.worker_memory_limit_mb * 1024  # KiB
 # Fires only while this instance holds the leader lease (instances_app.scheduler).

@@ -2,7 +2,12 @@
 
 Every `heartbeat_interval_seconds` it sends, over the broker, who the node is, what it
 serves, which executions it is running (Celery's active requests, whose ids are our
-execution ids) and its progress counters. The control role keeps the Worker rows from it.
+execution ids), which it has received but not started (reserved: a drain is not over while
+any is left), and its progress counters. The control role keeps the Worker rows from it.
+
+In a control process the same step notes when its consumer (re)connected, and when it lost
+the broker (workers_app.services.listening): a node's silence counts only while heartbeats
+could be received.
 """
 
 import logging
@@ -31,8 +36,14 @@ def consuming(consumer) -> list[str]:
     return sorted(q.name for q in consumer.task_consumer.queues) if consumer.task_consumer else []
 
 
+def receives_heartbeats(consumer) -> bool:
+    queues = {q.name for q in consumer.task_consumer.queues} if consumer.task_consumer else set()
+    return settings.TP.message_queue.heartbeat_queue in queues
+
+
 def snapshot(consumer, configured: list[str], status: str = "online") -> dict:
     running = sorted(r.id for r in list(state.active_requests) if r.name == wire.EXECUTE)
+    reserved = sorted({r.id for r in list(state.reserved_requests) if r.name == wire.EXECUTE} - set(running))
     concurrency = consumer.pool.num_processes if consumer.pool else 1
     started = state.total_count.get(wire.EXECUTE, 0)
     worker = settings.TP.worker
@@ -48,6 +59,7 @@ def snapshot(consumer, configured: list[str], status: str = "online") -> dict:
         "consuming": consuming(consumer),  # what it consumes now (drain removes them)
         "concurrency": concurrency,
         "running": running,
+        "reserved": reserved,
         "executions_started": started,
         "executions_finished": max(0, started - len(running)),
         "status": status,
@@ -61,8 +73,14 @@ class Heartbeat(bootsteps.StartStopStep):
     def __init__(self, parent, **kwargs):
         self.timer = None
         self.configured: list[str] = []
+        self.listening = False
 
     def start(self, consumer):
+        if receives_heartbeats(consumer):
+            from workers_app.services import listening  # control processes only: it needs the models
+
+            listening.started()
+            self.listening = True
         if not is_execution_worker(consumer):
             return
         self.configured = self.configured or consuming(consumer)  # kept across broker reconnects
@@ -74,6 +92,11 @@ class Heartbeat(bootsteps.StartStopStep):
         self.timer = consumer.timer.call_repeatedly(interval, self.send, (consumer,), priority=10)
 
     def stop(self, consumer):
+        if self.listening:  # the consumer lost the broker (or the process stops)
+            from workers_app.services import listening
+
+            listening.stopped()
+            self.listening = False
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None

@@ -24,6 +24,10 @@ class Worker(models.Model):
     concurrency = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ONLINE)
     running = models.JSONField(default=list, help_text="execution ids running at the last heartbeat")
+    reserved = models.JSONField(default=list, help_text="execution ids received but not started at the last heartbeat")
+    # What reconciliation judges a running run by (workers_app.services.liveness): execution id ->
+    # the time of the last heartbeat that listed it running, kept a while after it stops being listed.
+    last_listed = models.JSONField(default=dict, blank=True)
     load = models.FloatField(default=0.0, help_text="running / concurrency")
     executions_started = models.PositiveBigIntegerField(default=0)
     executions_finished = models.PositiveBigIntegerField(default=0)

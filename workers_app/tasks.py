@@ -33,10 +33,10 @@ def ping(token: str) -> None:
 
 @shared_task(name=wire.HEARTBEAT, ignore_result=True)
 def heartbeat(beat: dict) -> None:
-    # One Redis write; the sweep writes all of them to the registry in bulk. No retry: the
-    # next heartbeat carries everything this one did.
+    # One Redis write (the sweep writes all of them to the registry in bulk), or the registry
+    # row itself while Redis is away. No retry: the next heartbeat carries everything this one did.
     try:
-        services.store_snapshot(beat)
+        services.receive_heartbeat(beat)
     except services.InvalidHeartbeat as exc:
         log.error("rejected a heartbeat: %s", exc)
 
@@ -44,10 +44,12 @@ def heartbeat(beat: dict) -> None:
 @shared_task(name="control.sweep_workers", ignore_result=True)
 def sweep_workers() -> dict:
     """The worker registry's periodic maintenance, beside the engine's control.sweep: heartbeats
-    written to the registry, lost workers (and their runs), stalls, unroutable runs."""
+    written to the registry, lost workers (and their runs), running runs their live node no
+    longer runs, stalls, unroutable runs."""
     return run_steps({
         "heartbeats": services.flush_snapshots,
         "lost_workers": services.detect_lost_workers,
+        "unreported_runs": services.reconcile_running,
         "stalled_workers": services.evaluate_health,
         "unroutable": services.mark_routing,
     })

@@ -6,16 +6,19 @@
 DESIGN.md says: EngineError -> 400, Conflict -> 409, ObjectDoesNotExist (Run.DoesNotExist,
 UnknownWorker, ...) and Http404 -> 404, django ValidationError (Task.save() -> clean()) -> 400,
 and a unique constraint the database refused -> 400 on that field (409 when it spans several).
+The database unreachable or its connection cut (OperationalError, InterfaceError) -> 503, in a
+view or in middleware: the client may retry; it is not the server's bug.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, InterfaceError, OperationalError, connection
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -122,7 +125,17 @@ def _unique_violation(exc: IntegrityError, view) -> exceptions.APIException | No
     return ConflictError(f"another object already has these values of {', '.join(columns) or 'a unique key'}")
 
 
+DATABASE_AWAY = "the database is unavailable (connection lost); retry shortly"
+
+
+def _database_away(exc: BaseException | None) -> bool:
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
 def _translate(exc: Exception, view=None) -> Exception:
+    if _database_away(exc):
+        log.warning("database unavailable in %s: %s", type(view).__name__ if view else "the API", exc)
+        return ServiceUnavailable(DATABASE_AWAY)
     if isinstance(exc, IntegrityError):
         return _unique_violation(exc, view) or exc
     if isinstance(exc, DjangoValidationError):
@@ -194,6 +207,13 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    # Django calls this from inside its `except` around the failed request: the exception is at hand.
+    if _database_away(sys.exc_info()[1]):
+        if _is_api(request):
+            return error_response(503, DATABASE_AWAY, Retry_After="1")
+        from django.http import HttpResponse
+
+        return HttpResponse(DATABASE_AWAY, status=503, content_type="text/plain", headers={"Retry-After": "1"})
     if _is_api(request):
         return error_response(500, "internal server error")
     from django.views.defaults import server_error

@@ -119,7 +119,9 @@ class OutboxEntry(models.Model):
 
     Published after commit; whatever is still unpublished a little later (the process died
     between commit and publish, or the broker was away) is published again by the sweep.
-    Consumers are idempotent on (run, attempt, fence), so a second publish is harmless.
+    Whoever sends an entry holds its claim first (claimed_at, claim_token: a conditional UPDATE,
+    tasks_app.services.dispatch), so two sweeps never send one entry twice; the writer holds it
+    from the INSERT on, and a claim older than the claim timeout is a dead sender's.
     """
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="outbox")
@@ -131,6 +133,8 @@ class OutboxEntry(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     publish_attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="when its current sender claimed it")
+    claim_token = models.CharField(max_length=32, blank=True, help_text="who holds the claim (one per hand-over)")
 
     class Meta:
         indexes = [models.Index(fields=["published_at", "created_at"], name="outbox_unpublished_idx")]

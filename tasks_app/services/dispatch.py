@@ -3,6 +3,19 @@
 A run and its outbox entry are written in one transaction; the entry is published after
 commit. If the process dies in between, or the broker is away, the entry stays unpublished
 and the sweep publishes it again. Consumers are idempotent on (run, attempt, fence).
+
+Sending an entry needs its claim (OutboxEntry.claimed_at / claim_token), taken with a
+conditional UPDATE that must change the row: two sweeps (two control processes, two
+instances, or one control whose queued sweeps run side by side) race for each entry and only
+the winner sends it. The transaction that writes an entry claims it in the INSERT itself, so
+the hand-over after commit costs no extra round trip. A sender that fails (the broker is away)
+gives its claim back at once; one that died holding it (killed between commit and send) loses
+it after claim_timeout_seconds(), and a later sweep takes it over.
+
+What the claim cannot exclude: a sender that is still inside send_task when its claim times
+out (a broker connection hanging for longer than worker_timeout_seconds) and a sweep that then
+sends the entry again. That second copy carries the same (run, attempt, fence) and is turned
+away by the worker's start claim; marking it published counts only for the claim's holder.
 """
 
 import logging
@@ -11,7 +24,7 @@ import secrets
 from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from scheduler_project import wire
@@ -52,10 +65,28 @@ def _fence(run: Run, task: Task) -> None:
     run.hold_reason = ""
 
 
+def claim_timeout_seconds() -> float:
+    """How long a claim on an outbox entry holds: past it, its sender is presumed dead. A live
+    sender is done well within it (a send that fails, fails fast: refused, or the broker
+    connection's timeout); worker_timeout_seconds keeps a run whose publisher died within the
+    bound of guarantee 9 (docs/architecture.md, "Recovery after faults")."""
+    return settings.TP.dispatcher.worker_timeout_seconds
+
+
+def _claimable(now) -> Q:
+    """Unpublished, and claimed by nobody or by a sender presumed dead."""
+    stale = now - timezone.timedelta(seconds=claim_timeout_seconds())
+    return Q(published_at__isnull=True) & (Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+
+
 def _write_outbox(run: Run, task: Task) -> OutboxEntry:
+    # Claimed by its writer from the INSERT on: nobody else sees the row before the commit, and
+    # after it the sweep leaves it alone until the writer has sent it, given the claim back, or
+    # (dead) let it time out.
     entry = OutboxEntry.objects.create(
         run=run, name=wire.EXECUTE, queue=run.queue, message_id=run.execution_id,
         payload={"execution": execution_message(run, task)},
+        claimed_at=timezone.now(), claim_token=secrets.token_hex(8),
     )
     transaction.on_commit(lambda: hand_over(entry.pk, entry))
     return entry
@@ -144,24 +175,44 @@ def _create_run(task_id: int, trigger: str, *, shared: bool, scheduled_for, para
 
 
 def hand_over(entry_id: int, entry: OutboxEntry | None = None) -> bool:
-    """Hand one outbox entry to the broker: send it, mark the entry published, and record its
-    run as queued (if the run is still at that attempt and waiting). `entry`, from the transaction
-    that just wrote it, saves reading it back: only the sweep hands entries over too, and only
-    those older than its age threshold."""
-    if entry is None or entry.published_at is not None:
-        entry = OutboxEntry.objects.filter(pk=entry_id, published_at__isnull=True).first()
-    if entry is None:
-        return False  # already published by someone else
+    """Hand one outbox entry to the broker: claim it, send it, mark it published, and record its
+    run as queued (if the run is still at that attempt and waiting). Returns whether this call
+    sent it; False when someone else holds or held the entry (or the broker refused it).
+
+    `entry`, from the transaction that just wrote (and claimed) it, saves both the claim's
+    UPDATE and reading the row back."""
+    now = timezone.now()
+    if entry is not None and entry.claim_token and entry.published_at is None:
+        token = entry.claim_token
+        age = (now - entry.claimed_at).total_seconds() if entry.claimed_at else float("inf")
+        if age > claim_timeout_seconds() / 2:
+            # A long transaction: renew the claim before sending, or a sweep may have taken it.
+            renewed = OutboxEntry.objects.filter(pk=entry.pk, claim_token=token, published_at__isnull=True).update(
+                claimed_at=now)
+            if renewed != 1:
+                return False
+        return _send(entry, token)
+    token = secrets.token_hex(8)
+    if OutboxEntry.objects.filter(_claimable(now), pk=entry_id).update(claimed_at=now, claim_token=token) != 1:
+        return False  # published, or claimed by a live sender
+    return _send(OutboxEntry.objects.get(pk=entry_id), token)
+
+
+def _send(entry: OutboxEntry, token: str) -> bool:
+    """Send an entry whose claim `token` holds; give the claim back if the broker refuses."""
+    mine = OutboxEntry.objects.filter(pk=entry.pk, claim_token=token)
     try:
         current_app.send_task(entry.name, kwargs=entry.payload, queue=entry.queue, task_id=entry.message_id)
     except Exception as exc:  # the broker is away: the sweep publishes it again later
         log.error("publishing %s for run %s failed: %s", entry.message_id, entry.run_id, exc)
-        OutboxEntry.objects.filter(pk=entry.pk).update(
-            publish_attempts=F("publish_attempts") + 1, last_error=str(exc)[:2000]
-        )
+        mine.update(claimed_at=None, claim_token="", publish_attempts=F("publish_attempts") + 1,
+                    last_error=str(exc)[:2000])
         return False
     now = timezone.now()
-    OutboxEntry.objects.filter(pk=entry.pk).update(published_at=now, publish_attempts=F("publish_attempts") + 1)
+    if not mine.update(published_at=now, publish_attempts=F("publish_attempts") + 1):
+        # Our claim timed out while send_task hung, and a sweep took the entry over: it may send
+        # a second copy, which the worker's start claim turns away.
+        log.warning("outbox entry %s (%s) was sent after its claim timed out", entry.pk, entry.message_id)
     message = entry.payload["execution"]
     if Run.objects.filter(pk=entry.run_id, attempt=message["attempt"], fence=message["fence"]).move(
         states.QUEUED, queued_at=now
@@ -171,10 +222,31 @@ def hand_over(entry_id: int, entry: OutboxEntry | None = None) -> bool:
 
 
 def republish_stale(older_than_seconds: float = 5.0, batch: int = 500) -> int:
-    """Hand over outbox entries left behind by a crash or a broker outage."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
-    ids = OutboxEntry.objects.filter(published_at__isnull=True, created_at__lt=cutoff).values_list("pk", flat=True)
-    return sum(hand_over(pk) for pk in list(ids[:batch]))
+    """Hand over outbox entries left behind by a crash or a broker outage.
+
+    The batch is claimed in one conditional UPDATE under a token of this call's own: on
+    PostgreSQL a concurrent sweep's UPDATE waits for the rows this one locked and re-checks its
+    WHERE on their new version, so each entry goes to exactly one sweep (SQLite serialises
+    writers anyway). Only the entries carrying this token are then sent."""
+    now = timezone.now()
+    cutoff = now - timezone.timedelta(seconds=older_than_seconds)
+    claimable = OutboxEntry.objects.filter(_claimable(now), created_at__lt=cutoff)
+    ids = list(claimable.order_by("pk").values_list("pk", flat=True)[:batch])
+    if not ids:
+        return 0
+    token = secrets.token_hex(8)
+    if not claimable.filter(pk__in=ids).update(claimed_at=now, claim_token=token):
+        return 0
+    sent = 0
+    for entry in OutboxEntry.objects.filter(pk__in=ids, claim_token=token).order_by("pk"):
+        if not _send(entry, token):
+            # The broker refused one: it would refuse the rest too. Give their claims back now
+            # rather than wait for each send to fail.
+            OutboxEntry.objects.filter(pk__in=ids, claim_token=token, published_at__isnull=True).update(
+                claimed_at=None, claim_token="")
+            break
+        sent += 1
+    return sent
 
 
 def _may_hold(task_id: int) -> bool:

@@ -37,6 +37,8 @@ def test_postgresql_with_the_pool_sized_from_the_database_section():
     assert (db["HOST"], db["PORT"], db["NAME"]) == ("db", 5433, "sched")
     assert db["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 20, "timeout": 30.0, "max_idle": 600.0, "max_lifetime": 1800}
     assert db["OPTIONS"]["connect_timeout"] == 30
+    # The pool checks a connection as it hands it out: after a database cut no request gets a dead one.
+    assert db["CONN_HEALTH_CHECKS"] is True
 
 
 def test_roles_that_fork_keep_persistent_connections_instead_of_a_pool():
@@ -62,7 +64,9 @@ def test_worker_nodes_have_no_database_credentials():
 def test_rabbitmq_broker_confirms_publishes():
     s = settings_with(MESSAGE_QUEUE_TYPE="rabbitmq", MESSAGE_QUEUE_URL="amqp://guest:guest@mq:5672//")
     assert s["broker"] == "amqp://guest:guest@mq:5672//"
-    assert s["transport"] == {"confirm_publish": True}
+    # Bounded socket waits: a publish waiting on a connection that died silently fails and is
+    # retried on a fresh one instead of hanging its process (issue 14 item 12).
+    assert s["transport"] == {"confirm_publish": True, "read_timeout": 10.0, "write_timeout": 10.0}
 
 
 def test_redis_broker_has_a_visibility_timeout_and_json_only():

@@ -14,11 +14,7 @@ from tests.support.processes import wait_for
 from workers_app.models import Worker
 from workers_app.services import drain
 
-pytestmark = [
-    pytest.mark.faults,
-    pytest.mark.xfail(strict=True, reason="issue 14 item 11: drain() sets drained_at when the Worker row's lagging "
-                                          "running list is empty, and reconcile() never clears it"),
-]
+pytestmark = pytest.mark.faults
 
 
 def test_a_drain_is_not_drained_while_work_runs(fault_platform, command_log):

@@ -19,9 +19,6 @@ from tests.faults.conftest import shell_task, wait_worker
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.faults
-XFAIL_REDIS = pytest.mark.xfail(strict=True, reason="issue 14 item 3: on the Redis broker the event taken by the "
-                                "killed consumer comes back only after visibility_timeout_seconds; nothing "
-                                "reconciles a running run against its live node")
 
 
 def taken_by_control(platform) -> bool:
@@ -35,7 +32,7 @@ def taken_by_control(platform) -> bool:
     return any(line.split() == [mq.status_queue, "0"] for line in listing.splitlines())
 
 
-@pytest.mark.parametrize("broker", [pytest.param("redis", marks=XFAIL_REDIS), "rabbitmq"], indirect=True)
+@pytest.mark.parametrize("broker", ["redis", "rabbitmq"], indirect=True)
 def test_a_killed_control_role_leaves_no_run_running(fault_platform, command_log):
     from django.db import connection
 

@@ -1,7 +1,8 @@
 """Issue 14 item 12: after the broker restarts (twice), the control role and the worker consume
 again: a run triggered after each restart is executed and its outcome recorded within the
 bound. (Seen once on RabbitMQ: "Couldn't ack ... connection already closed", then nothing
-consumed for 3 minutes.)"""
+consumed for 3 minutes: about what Celery's default AMQP heartbeat of 120 s takes to notice a
+connection that died silently; the consumers now use 20 s, checked here.)"""
 
 import time
 
@@ -14,20 +15,27 @@ from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.faults
 RESTARTS = 2
-XFAIL_RABBITMQ = pytest.mark.xfail(
-    strict=True, reason="issue 14 (at most one start per attempt): after a RabbitMQ restart the in-flight execution's "
-                        "unacknowledged message is redelivered and its command starts again")
+# Not this test's subject, checked last: on RabbitMQ the in-flight execution's unacknowledged
+# message is redelivered at the restart, and its command starts again until an attempt can start
+# only once (issue 14's execution protocol). Reported xfailed while that happens.
+AT_MOST_ONCE = "issue 14 (at most one start per attempt): a redelivered execution started its command again"
 
 
-@pytest.mark.parametrize("broker", ["redis", pytest.param("rabbitmq", marks=XFAIL_RABBITMQ)], indirect=True)
+@pytest.mark.parametrize("broker", ["redis", "rabbitmq"], indirect=True)
 def test_consumers_recover_after_a_broker_restart(fault_platform, command_log):
-    platform, v = fault_platform, harness.Violations()
+    platform, v, once = fault_platform, harness.Violations(), harness.Violations()
     platform.start("control")
     platform.start("dispatcher")
     platform.start("worker", "--worker-id", "w", "--concurrency", "1", name="w")
     wait_worker("w")
     task = shell_task(command_log, "true")
     platform.wait_run(definitions.trigger(task).pk, "succeeded")
+    if platform.broker.kind == "rabbitmq":
+        # A connection that dies without a word (no FIN, no RST: the broker's host restarted
+        # elsewhere, a NAT dropped it) is noticed only by AMQP heartbeats: the consumers' (control
+        # and worker) negotiate short ones, so they reconnect within ~2 of them, not minutes.
+        timeouts = platform.broker.ctl("-q", "list_connections", "timeout").stdout.split()
+        v.check(timeouts.count("20") >= 2, f"consumer connections without a 20 s heartbeat: {timeouts}")
     bound = harness.final_bound(platform.config)
     for restart in range(RESTARTS):
         # A run in flight across the restart, so a consumer has something unacknowledged.
@@ -41,5 +49,9 @@ def test_consumers_recover_after_a_broker_restart(fault_platform, command_log):
         v.check(not harness.not_final(found), f"after restart {restart + 1}: {found}")
         time.sleep(1)
     logs = platform.logs()
-    v.check(not command_log.executed_twice(), lambda: f"(run, attempt) executed twice: {command_log.executed_twice()}")
     v.assert_none("Couldn't ack" in logs and "the logs say: Couldn't ack" or "")
+    twice = command_log.executed_twice()
+    check = once if platform.broker.kind == "rabbitmq" else v
+    check.check(not twice, f"(run, attempt) executed twice: {twice}")
+    v.assert_none()
+    once.xfail_if_any(AT_MOST_ONCE)

@@ -11,11 +11,7 @@ from tests.faults import harness
 from tests.faults.conftest import shell_task
 from tests.support.processes import http_get, wait_for
 
-pytestmark = [
-    pytest.mark.faults,
-    pytest.mark.xfail(strict=True, reason="issue 14 item 9: instances_app/streams.py calls Redis before the "
-                                          "try/finally that gives the slot back; failed streams leak their slots"),
-]
+pytestmark = pytest.mark.faults
 
 
 @pytest.mark.parametrize("broker", ["redis"], indirect=True)

@@ -14,11 +14,7 @@ from tests.faults import harness
 from tests.faults.conftest import shell_task, wait_worker
 from workers_app.models import Worker
 
-pytestmark = [
-    pytest.mark.faults,
-    pytest.mark.xfail(strict=True, reason="issue 14 item 8: heartbeats are stored only in Redis; during its outage "
-                                          "they are dropped and the live worker's runs are concluded lost"),
-]
+pytestmark = pytest.mark.faults
 
 
 def test_liveness_survives_a_redis_outage(fault_platform, command_log):

@@ -15,11 +15,7 @@ from tasks_app.services import definitions, dispatch
 from tests.faults import harness
 from tests.faults.conftest import shell_task, wait_worker
 
-pytestmark = [
-    pytest.mark.faults,
-    pytest.mark.xfail(strict=True, reason="issue 14 item 7: publish()/republish_stale() send without claiming the "
-                                          "outbox row; concurrent sweeps publish an entry twice and both copies run"),
-]
+pytestmark = pytest.mark.faults
 RUNS = 12
 
 

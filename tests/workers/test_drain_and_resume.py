@@ -50,6 +50,7 @@ def test_an_unknown_worker_is_named(db):
 def test_the_cli_drains_resumes_and_prints_the_registry(beat, orders, capsys):
     beat("node-a", tags=["gpu"], task_types=["shell"])
     call_command("workers", "drain", "node-a", "--deadline", "60")
+    beat("node-a", tags=["gpu"], task_types=["shell"], consuming=[])  # the node obeyed, nothing runs
     call_command("workers", "status")
     out = capsys.readouterr().out
     assert "node-a: draining" in out

@@ -11,14 +11,15 @@ class WorkerSerializer(serializers.ModelSerializer):
     tags = StringListField(read_only=True)
     queues = StringListField(read_only=True)
     running = StringListField(read_only=True, help_text="execution ids running at the last heartbeat")
+    reserved = StringListField(read_only=True, help_text="execution ids received but not started at the last heartbeat")
     consuming = StringListField(read_only=True, help_text="queues consumed at the last heartbeat")
     healthy = serializers.BooleanField(read_only=True)
     drain_state = serializers.CharField(read_only=True, help_text='"", "draining", "drained" or "overdue"')
 
     class Meta:
         model = Worker
-        exclude = ["id"]
-        read_only_fields = [f.name for f in Worker._meta.concrete_fields if f.name != "id"]
+        exclude = ["id", "last_listed"]  # the control role's bookkeeping (reconciliation), not the node's state
+        read_only_fields = [f.name for f in Worker._meta.concrete_fields if f.name not in ("id", "last_listed")]
 
 
 class DrainSerializer(serializers.Serializer):

@@ -2,11 +2,12 @@
 
 from .draining import UnknownWorker, drain, find, resume
 from .health import evaluate_health, mark_routing
-from .liveness import InvalidHeartbeat, apply_heartbeats, detect_lost_workers
+from .liveness import InvalidHeartbeat, apply_heartbeats, detect_lost_workers, reconcile_running
 from .snapshots import flush as flush_snapshots
+from .snapshots import receive as receive_heartbeat
 from .snapshots import store as store_snapshot
 
 __all__ = [
     "InvalidHeartbeat", "UnknownWorker", "apply_heartbeats", "detect_lost_workers", "drain", "evaluate_health", "find",
-    "flush_snapshots", "mark_routing", "resume", "store_snapshot",
+    "flush_snapshots", "mark_routing", "receive_heartbeat", "reconcile_running", "resume", "store_snapshot",
 ]

@@ -1,4 +1,28 @@
-"""The worker registry, kept by the control role from heartbeats; lost-worker recovery."""
+"""The worker registry, kept by the control role from heartbeats, and what becomes of the runs
+of nodes that die or no longer run them (docs/architecture.md, "Recovery after faults").
+
+Two rules conclude a `running` run `lost` (then retried per its task's policy), both through
+tasks_app.services.events.conclude_attempt, a compare-and-set on (run, attempt, fence):
+
+1. its node is silent: no heartbeat for worker_timeout_seconds (detect_lost_workers);
+2. its node is alive but does not run it: none of the node's heartbeats has listed the run's
+   execution for worker_timeout_seconds, and a heartbeat newer than the last one that listed it
+   (or than the run's start) has arrived without it (reconcile_running). This catches what rule
+   1 cannot: a pool child killed and its message redelivered, a `finished` report lost with a
+   control process that died holding it, a node restarted under the same id.
+
+Silence and absence are counted only from the time this control process could receive
+heartbeats (listening.since()): after a broker outage, or a control restart, every node gets a
+whole worker_timeout_seconds to be heard again. Both rules run in control.sweep_workers, after
+the heartbeats are flushed, so a run is concluded at most worker_timeout_seconds + one sweep after
+its node stopped reporting it (or after the control could listen again, whichever is later),
+and the retry is dispatched by the next control.sweep: the bound of guarantee 9 is
+worker_timeout_seconds + 2 sweep_interval_seconds.
+
+A worker that finishes a run reports `finished` at once; the rule-2 grace of
+worker_timeout_seconds (at least three heartbeat intervals with the defaults) is what that
+report may take to be applied before the run is concluded lost instead.
+"""
 
 import logging
 from datetime import datetime
@@ -11,11 +35,17 @@ from tasks_app import states
 from tasks_app.models import Run
 from tasks_app.services.events import conclude_attempt
 from workers_app.models import Worker
+from workers_app.services import listening
 from workers_app.services.draining import reconcile
 
 log = logging.getLogger(__name__)
 FIELDS = ("node", "host", "pid", "version", "task_types", "tags", "queues", "consuming", "concurrency", "running",
-          "executions_started", "executions_finished")
+          "reserved", "executions_started", "executions_finished")
+
+
+def grace() -> timezone.timedelta:
+    """How long a node may be silent, or leave a running run unlisted, before it counts as lost."""
+    return timezone.timedelta(seconds=settings.TP.dispatcher.worker_timeout_seconds)
 
 
 class InvalidHeartbeat(ValueError):
@@ -35,7 +65,7 @@ def parse_heartbeat(beat) -> tuple[dict, object]:
                 values[counter] = int(values[counter])
     except (TypeError, ValueError) as exc:
         raise InvalidHeartbeat(f"heartbeat of {beat['worker_id']} with a bad field: {exc}") from None
-    for name in ("running", "queues", "consuming", "task_types", "tags"):
+    for name in ("running", "reserved", "queues", "consuming", "task_types", "tags"):
         if name in values and not isinstance(values[name], list):
             raise InvalidHeartbeat(f"heartbeat of {beat['worker_id']}: {name} must be a list")
     values["load"] = len(values.get("running") or []) / values["concurrency"]
@@ -43,7 +73,24 @@ def parse_heartbeat(beat) -> tuple[dict, object]:
     return values, at
 
 
-UPDATED = [*FIELDS, "load", "last_heartbeat", "status", "progress_at", "stalled_since"]
+UPDATED = [*FIELDS, "load", "last_heartbeat", "progress_at", "stalled_since", "last_listed"]
+
+
+def _when(value) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _listed(previous: dict, running: list[str], at) -> dict:
+    """execution id -> last heartbeat listing it. An execution no longer listed is remembered
+    for one grace (past it, reconciliation no longer needs its time: a run still running then
+    is concluded whatever it was), so the map stays as small as a grace's worth of executions."""
+    keep_after = at - grace() - timezone.timedelta(seconds=2 * settings.TP.dispatcher.sweep_interval_seconds)
+    listed = {e: t for e, t in (previous or {}).items() if (_when(t) or keep_after) > keep_after}
+    listed.update((execution, at.isoformat()) for execution in running)
+    return listed
 
 
 def apply_heartbeats(beats: list[dict]) -> list[Worker]:
@@ -58,50 +105,63 @@ def apply_heartbeats(beats: list[dict]) -> list[Worker]:
         if beat["worker_id"] not in latest or at > latest[beat["worker_id"]][1]:
             latest[beat["worker_id"]] = (values, at, beat)
     existing = {w.worker_id: w for w in Worker.objects.filter(worker_id__in=list(latest))}
-    created, updated = [], []
+    created, updated, moves = [], [], []
     for worker_id, (values, at, beat) in latest.items():
         reported = beat.get("status", Worker.Status.ONLINE)
         worker = existing.get(worker_id)
         if worker is None:
-            created.append(Worker(worker_id=worker_id, **values, status=reported, progress_at=at))
+            created.append(Worker(worker_id=worker_id, **values, status=reported, progress_at=at,
+                                  last_listed=_listed({}, values.get("running") or [], at)))
             continue
         if at <= worker.last_heartbeat:
             continue  # an older heartbeat (delivered late) never overwrites a newer one
+        worker.last_listed = _listed(worker.last_listed, values.get("running") or [], at)
         if values.get("executions_started", 0) != worker.executions_started:
             worker.progress_at, worker.stalled_since = at, None  # it took work (or restarted)
-        if reported == Worker.Status.OFFLINE:
-            worker.status = Worker.Status.OFFLINE
-        elif worker.status in (Worker.Status.LOST, Worker.Status.OFFLINE):
-            worker.status = Worker.Status.ONLINE  # back; draining is kept until resumed
+        if reported == Worker.Status.OFFLINE and worker.status != Worker.Status.OFFLINE:
+            moves.append((worker, worker.status, Worker.Status.OFFLINE))
+        elif reported != Worker.Status.OFFLINE and worker.status in (Worker.Status.LOST, Worker.Status.OFFLINE):
+            moves.append((worker, worker.status, Worker.Status.ONLINE))  # back; draining is kept until resumed
         for field, value in values.items():
             setattr(worker, field, value)
         updated.append(worker)
     Worker.objects.bulk_create(created, ignore_conflicts=True)
+    # The status is not among the bulk-written fields: a drain, resume or lost verdict written
+    # since the read above would be overwritten. It moves by compare-and-set, rarely.
     Worker.objects.bulk_update(updated, UPDATED)
+    for worker, was, becomes in moves:
+        if Worker.objects.filter(pk=worker.pk, status=was).update(status=becomes):
+            worker.status = becomes
+        else:
+            worker.status = Worker.objects.filter(pk=worker.pk).values_list("status", flat=True).first()
     for worker in updated:
         if worker.status != Worker.Status.OFFLINE:
-            reconcile(worker, worker.consuming, worker.running, worker.last_heartbeat)
+            reconcile(worker, worker.consuming, [*worker.running, *worker.reserved], worker.last_heartbeat)
     return created + updated
 
 
 def detect_lost_workers(now=None) -> list[str]:
-    """Workers silent for worker_timeout_seconds become lost, and so do their running runs.
+    """Rule 1: workers silent for worker_timeout_seconds become lost, and so do their running runs.
 
-    Idempotent and safe with several control processes: the worker's status flips with a
-    compare-and-set that only one of them wins, and each run's attempt is concluded with
-    its own compare-and-set (conclude_attempt), so a run is retried once.
+    Silence counts from the later of the last heartbeat and the time this process could receive
+    heartbeats again (listening.since()): a broker outage, or this control process starting,
+    makes nobody lost. Idempotent and safe with several control processes: the worker's status
+    flips with a compare-and-set that only one of them wins, and each run's attempt is concluded
+    with its own compare-and-set (conclude_attempt), so a run is retried once.
     """
     now = now or timezone.now()
-    cutoff = now - timezone.timedelta(seconds=settings.TP.dispatcher.worker_timeout_seconds)
+    cutoff = now - grace()
+    since = listening.since(now)
     lost = []
-    for worker_id in Worker.objects.filter(
-        status__in=[Worker.Status.ONLINE, Worker.Status.DRAINING, Worker.Status.OFFLINE], last_heartbeat__lt=cutoff
-    ).values_list("worker_id", flat=True):
-        if Worker.objects.filter(worker_id=worker_id, last_heartbeat__lt=cutoff).exclude(
-            status=Worker.Status.LOST
-        ).update(status=Worker.Status.LOST):
-            lost.append(worker_id)
-            log.warning("worker %s is lost: no heartbeat since before %s", worker_id, cutoff.isoformat())
+    if since is None or since <= cutoff:
+        for worker_id in Worker.objects.filter(
+            status__in=[Worker.Status.ONLINE, Worker.Status.DRAINING, Worker.Status.OFFLINE], last_heartbeat__lt=cutoff
+        ).values_list("worker_id", flat=True):
+            if Worker.objects.filter(worker_id=worker_id, last_heartbeat__lt=cutoff).exclude(
+                status=Worker.Status.LOST
+            ).update(status=Worker.Status.LOST):
+                lost.append(worker_id)
+                log.warning("worker %s is lost: no heartbeat since before %s", worker_id, cutoff.isoformat())
     # Runs are swept for every lost worker each time, not only the newly lost ones: a
     # control process that died between the two steps leaves no run behind.
     lost_ids = Worker.objects.filter(status=Worker.Status.LOST).values_list("worker_id", flat=True)
@@ -112,3 +172,46 @@ def detect_lost_workers(now=None) -> list[str]:
                 {"error": f"worker {run.worker} stopped sending heartbeats"}, now, worker=run.worker,
             )
     return lost
+
+
+def reconcile_running(now=None) -> list[int]:
+    """Rule 2: a running run whose live node has not listed its execution in any heartbeat for
+    worker_timeout_seconds is concluded lost. Returns the ids of the runs concluded.
+
+    The reference time is the last heartbeat that listed the execution, else the run's start,
+    moved up to listening.since() (the heartbeats of a time this process could not receive say
+    nothing). The run is judged only once a heartbeat newer than that reference has arrived
+    without it: a node that went quiet is rule 1's. Heartbeat and start times come from the
+    node's clock, `now` from this process's; detect_lost_workers compares them the same way.
+    """
+    now = now or timezone.now()
+    live = {w.worker_id: w for w in Worker.objects.filter(status__in=Worker.LIVE_STATUSES).only(
+        "worker_id", "running", "last_listed", "last_heartbeat")}
+    if not live:
+        return []
+    since = listening.since(now)
+    concluded = []
+    running = Run.objects.filter(status=states.RUNNING, worker__in=list(live)).only(
+        "pk", "attempt", "fence", "worker", "started_at")
+    for run in running:
+        worker = live[run.worker]
+        execution = run.execution_id
+        if execution in (worker.running or []):
+            continue
+        last_listed = _when((worker.last_listed or {}).get(execution))
+        reference = last_listed or run.started_at or now
+        if since is not None and since > reference:
+            reference = since
+        if worker.last_heartbeat <= reference or now - reference < grace():
+            continue
+        said = f"last listed at {last_listed.isoformat()}" if last_listed else "never listed since its start"
+        with transaction.atomic():
+            target = conclude_attempt(
+                run.pk, run.attempt, run.fence, states.LOST,
+                {"error": f"worker {run.worker} is alive but no longer runs it ({said})"}, now, worker=run.worker,
+            )
+        if target:
+            concluded.append(run.pk)
+            log.warning("run %s attempt %s: worker %s no longer reports it (%s): %s", run.pk, run.attempt,
+                        run.worker, said, target)
+    return concluded

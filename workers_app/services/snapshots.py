@@ -6,10 +6,16 @@
 A heartbeat costs the control role one Redis round trip; the sweep then writes every
 snapshot to the Worker rows in bulk (liveness.apply_heartbeats), so the database sees one
 batched write per sweep however many workers beat, and every instance sees every worker.
+
+Liveness does not depend on Redis: a heartbeat that cannot be stored there (Redis is away) is
+written to its Worker row at once instead (receive()), so the registry stays current through
+the outage; when Redis is back, the snapshots it still holds are older than the rows and change
+nothing (apply_heartbeats never lets an older heartbeat overwrite a newer one).
 """
 
 import json
 import logging
+import time
 
 from django.conf import settings
 from django.utils import timezone
@@ -28,6 +34,33 @@ def store(beat: dict) -> None:
     ttl = settings.TP.scheduler.phase2.node_snapshot.presence_ttl_seconds
     redis_pipeline(get_redis(), [("set", (keys.node_snapshot(beat["worker_id"]), json.dumps(beat)), {"ex": ttl}),
                                  ("sadd", (keys.nodes_all(), beat["worker_id"]), {})])
+
+
+# After Redis failed a heartbeat, the next ones go straight to the registry for this long: a Redis
+# that hangs rather than refuses would otherwise hold a control thread per heartbeat for its
+# timeouts and retries, and the threads are shared with status events.
+REDIS_BACKOFF_SECONDS = 5.0
+_redis_skipped_until = 0.0
+
+
+def receive(beat: dict) -> str:
+    """A heartbeat the control role received: into Redis, or, while Redis is away, straight into
+    the registry. Returns where it went; InvalidHeartbeat names what is wrong with it."""
+    global _redis_skipped_until
+    if time.monotonic() >= _redis_skipped_until:
+        try:
+            store(beat)
+            return "snapshot"
+        except InvalidHeartbeat:
+            raise
+        except Exception as exc:  # Redis away (connection refused, timeout, loading, read-only ...)
+            _redis_skipped_until = time.monotonic() + REDIS_BACKOFF_SECONDS
+            log.warning("heartbeats written to the registry directly for %ss: Redis unavailable (%s)",
+                        REDIS_BACKOFF_SECONDS, exc)
+    else:
+        parse_heartbeat(beat)
+    apply_heartbeats([beat])
+    return "registry"
 
 
 def read_all() -> tuple[list[dict], list[str]]:
@@ -65,4 +98,4 @@ def flush(now=None) -> int:
     return len(applied)
 
 
-__all__ = ["InvalidHeartbeat", "flush", "read_all", "store"]
+__all__ = ["InvalidHeartbeat", "flush", "read_all", "receive", "store"]
