@@ -9,9 +9,10 @@ from tests.support.processes import wait_for
 
 WORKER_ROW = """
 INSERT INTO workers_app_worker (worker_id, node, host, version, task_types, tags, queues, concurrency, status,
-  running, load, executions_started, executions_finished, consuming, first_seen, last_heartbeat, progress_at,
-  drain_requested_by)
-VALUES ('replica-test-node', '', '', '', '[]', '[]', '[]', 1, 'online', '[]', 0, 0, 0, '[]', now(), now(), now(), '')
+  running, reserved, last_listed, load, executions_started, executions_finished, consuming, first_seen,
+  last_heartbeat, progress_at, drain_requested_by)
+VALUES ('replica-test-node', '', '', '', '[]', '[]', '[]', 1, 'online', '[]', '[]', '{}', 0, 0, 0, '[]', now(), now(),
+  now(), '')
 """
 
 
