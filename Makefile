@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-faults lint venv clean bench bench-quick container-test
+.PHONY: run test test-faults test-browser lint venv clean bench bench-quick container-test
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0])'
@@ -39,6 +39,12 @@ test: $(VENV)/.test-installed
 FAULTS_ARGS ?= -n 2
 test-faults: $(VENV)/.test-installed
 	$(PY) -m pytest -m faults tests/faults $(FAULTS_ARGS)
+
+# The operator console in a real browser (tests/console/browser/, marker `browser`, README
+# "Operator console"): Playwright drives Debian's chromium (/usr/bin/chromium, never a download).
+# Not part of `make test`. Screenshots land in var/screenshots/.
+test-browser: $(VENV)/.test-installed
+	$(PY) -m pytest -m browser tests/console/browser $(PYTEST_ARGS)
 
 # ruff on the whole tree, then the layering contracts (pyproject.toml [tool.importlinter]).
 lint: $(VENV)/.dev-installed

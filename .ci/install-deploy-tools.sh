@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system tools the deployment checks (tests/deploy) need:
 # nginx (nginx -t), haproxy (haproxy -c) and systemd-analyze (systemd verify); promtool
-# (monitoring rules), amtool (the Alertmanager configuration), shellcheck (deploy/*.sh), chromium + chromedriver (the dashboard test);
+# (monitoring rules), amtool (the Alertmanager configuration), shellcheck (deploy/*.sh), chromium +
+# chromedriver (the dashboard test, and the operator console's browser tests, which Playwright drives
+# with executable_path=/usr/bin/chromium);
 # dockerd + docker (docker.io) and debootstrap for `make container-test` (tests/containers).
 # Idempotent: installs only what is missing; runs `apt-get update` only when something is.
 set -euo pipefail

@@ -1,8 +1,14 @@
 from django.contrib import admin
 from django.utils import timezone
 from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
 from .models import APIKey
+
+# The library registers its own model's admin: a second, empty "API keys" on the index page.
+# Our APIKey (a subclass) is the one in use.
+if admin.site.is_registered(LibraryAPIKey):
+    admin.site.unregister(LibraryAPIKey)
 
 
 @admin.register(APIKey)

@@ -3,7 +3,7 @@ from django.utils import timezone
 
 
 class AuditEntry(models.Model):
-    """One mutating request or admin change. Written by audit_app.services only, never edited.
+    """One mutating request, console action or admin change. Written by audit_app.services only, never edited.
 
     API entries are written for refused attempts too (status_code >= 400, nothing changed),
     so that a key probing what it may do shows up. before/after are redacted snapshots:
@@ -13,6 +13,7 @@ class AuditEntry(models.Model):
     class Source(models.TextChoices):
         API = "api"
         ADMIN = "admin"
+        CONSOLE = "console"  # the operator console at /ui/ (console_app)
 
     at = models.DateTimeField(default=timezone.now)
     principal = models.CharField(max_length=200, help_text="key:<name>, user:<username> or anonymous")

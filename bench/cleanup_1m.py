@@ -37,7 +37,7 @@ from bench.harness import ensure_database, setup_django  # noqa: E402
 STATUSES = [("succeeded", 85), ("failed", 8), ("dead", 3), ("cancelled", 2), ("timed_out", 1), ("skipped", 1)]
 COLUMNS = ("task_id", "status", "trigger", "params", "attempt", "fence", "hold_reason", "routing_error", "queue",
            "worker", "created_at", "queued_at", "started_at", "finished_at", "exit_code", "stdout", "stderr", "error",
-           "cancelled_by")
+           "cancelled_by", "node", "triggered_by")  # COPY sets no Django default: every NOT NULL column is here
 
 
 def populate(n: int) -> dict:
@@ -67,7 +67,7 @@ def populate(n: int) -> dict:
                     rng.choice(tasks).pk, status, "schedule", "{}", 1, "f", "", "", "tasks.shell", "bench-worker",
                     at, at, at if status != "queued" else None, at + timedelta(seconds=3) if done else None,
                     0 if status == "succeeded" else (1 if done else None),
-                    "ok\n" * 20 if done else "", "", "" if status == "succeeded" else "exit 1", "",
+                    "ok\n" * 20 if done else "", "", "" if status == "succeeded" else "exit 1", "", "", "",
                 ))
     with connection.cursor() as cursor:
         cursor.execute("INSERT INTO tasks_app_runattempt (run_id, attempt, fence, status, worker, error) "

@@ -7,6 +7,11 @@ event processed on any instance reaches them: through their instance's inbox.
 The control process that applies a status change (or receives a run's output lines) looks up
 the interested sessions and XADDs one `run_event` entry to each of their instances' inboxes;
 the streaming response on that instance tails its inbox and picks the entries addressed to it.
+
+A session outlives its stream by RESUME_SECONDS (release()): a client that reconnects within
+that time with the Last-Event-ID it last received takes the same session over, on whichever
+instance it reaches, and reads on from that position of the inbox (instances_app.streams), so
+the events routed to it meanwhile are not lost.
 """
 
 import json
@@ -23,6 +28,7 @@ from scheduler_project.redis_store.client import get_redis
 
 log = logging.getLogger("taskplane.instances")
 SESSION_TTL_SECONDS = 60  # refreshed by the stream's keep-alive; a dead process's sessions lapse
+RESUME_SECONDS = 60  # how long a session waits for its client to reconnect after its stream ended
 
 
 def index_key() -> str:
@@ -36,9 +42,9 @@ def open_session(filters: dict, instance_id: str | None = None) -> str:
     return session_id
 
 
-def touch(session_id: str, filters: dict, instance_id: str | None = None) -> None:
+def touch(session_id: str, filters: dict, instance_id: str | None = None, ttl: float = SESSION_TTL_SECONDS) -> None:
     instance_id = instance_id or settings.INSTANCE_ID
-    record = json.dumps({**filters, "expires": time.time() + SESSION_TTL_SECONDS})
+    record = json.dumps({**filters, "expires": time.time() + ttl})
     redis = get_redis()
     redis_op("hset", redis.hset, keys.sessions(instance_id), session_id, record)
     redis_op("sadd", redis.sadd, index_key(), instance_id)
@@ -50,6 +56,25 @@ def close_session(session_id: str, instance_id: str | None = None) -> None:
     redis_op("hdel", redis.hdel, keys.sessions(instance_id), session_id)
     if not redis_op("hlen", redis.hlen, keys.sessions(instance_id)):
         redis_op("srem", redis.srem, index_key(), instance_id)
+
+
+def release(session_id: str, filters: dict, instance_id: str | None = None) -> None:
+    """The stream ended without its client being done (it went away, or the hourly cut): keep
+    routing to the session for RESUME_SECONDS, for a reconnect to take over (route() drops it
+    after that)."""
+    touch(session_id, filters, instance_id, ttl=RESUME_SECONDS)
+
+
+def lookup(session_id: str, instance_id: str) -> dict | None:
+    """A live session's filters, or None when it does not exist or has expired."""
+    redis = get_redis()
+    raw = redis_op("hget", redis.hget, keys.sessions(instance_id), session_id)
+    if not raw:
+        return None
+    record = json.loads(raw)
+    if record.pop("expires", 0) < time.time():
+        return None
+    return record
 
 
 def any_sessions() -> bool:

@@ -137,6 +137,7 @@ def _run(run: Run, now) -> dict:
     return {
         "id": run.pk,
         "task": run.task.name,
+        "task_id": run.task_id,
         "task_admin_url": reverse("admin:tasks_app_task_change", args=[run.task_id]),
         "status": run.status,
         "attempt": run.attempt,

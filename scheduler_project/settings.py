@@ -36,6 +36,10 @@ ROOT_URLCONF = "scheduler_project.urls"
 WSGI_APPLICATION = "scheduler_project.wsgi.application"
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"  # filled by collectstatic (make run, the image), served by WhiteNoise
+# WhiteNoise also finds files in the apps' static/ directories, so the console's and the admin's
+# assets are served (offline, from this process) even where collectstatic was not run: an api
+# started by hand, the tests' platform. It scans them once at start.
+WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(TP.api.security.max_request_size_mb * 1024 * 1024)
 
 INSTALLED_APPS = [
@@ -58,6 +62,8 @@ INSTALLED_APPS = [
     "notifications_app",
     # Every read-side number: /metrics, /api/v1/stats, /api/system/health/detailed, /dashboard.
     "monitoring_app",
+    # The operator console at /ui/ (issue 16), above everything else.
+    "console_app",
     # REST API (issue 5): CORS, filters, OpenAPI with an offline Swagger UI, the audit log.
     "corsheaders",
     "django_filters",
@@ -197,7 +203,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["scheduler_project.api.permissions.RolePermission"],
     "DEFAULT_THROTTLE_CLASSES": ["scheduler_project.api.throttling.RedisTokenBucketThrottle"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON; the browsable API only for staff sessions that ask for HTML (scheduler_project.api.renderers).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "scheduler_project.api.renderers.StaffBrowsableNegotiation",
     "DEFAULT_PARSER_CLASSES": ["scheduler_project.api.parsers.StrictJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "scheduler_project.api.pagination.StandardPagination",

@@ -17,6 +17,8 @@ urlpatterns = [
     path("metrics", monitoring_views.metrics, name="prometheus-django-metrics"),
     path("dashboard", monitoring_views.dashboard, name="dashboard"),
     path("dashboard/data", monitoring_views.dashboard_data, name="dashboard-data"),
+    # The operator console (console_app): overview, tasks, runs with live output, workers, dead letters.
+    path("ui/", include("console_app.urls")),
 ]
 
 # Under /api/ errors answer in the API's one error body; elsewhere Django's pages.

@@ -1,5 +1,8 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.utils.html import format_html
+from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
+from django_celery_beat.models import PeriodicTask
 
 from scheduler_project.errors import EngineError
 from tasks_app import states
@@ -21,6 +24,7 @@ class RecentRunsInline(admin.TabularInline):
     ordering = ("-created_at",)
     extra = 0
     max_num = 0
+    can_delete = False  # history is deleted by `manage.py cleanup` only
     show_change_link = True
     verbose_name_plural = "Recent runs"
 
@@ -39,6 +43,9 @@ class TaskAdmin(admin.ModelAdmin):
     readonly_fields = ("periodic_task", "last_scheduled_for", "next_fire_at", "created_at", "updated_at")
     inlines = [RecentRunsInline]
     actions = ["trigger_now", "pause", "resume"]
+
+    def view_on_site(self, task):
+        return f"/ui/tasks/{task.pk}/"  # the operator console's page ("view on site")
 
     @admin.action(description="Trigger now")
     def trigger_now(self, request, queryset):
@@ -60,6 +67,10 @@ class RunAttemptInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     max_num = 0
+    can_delete = False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Run)
@@ -76,7 +87,15 @@ class RunAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Run._meta.fields]
 
+    def view_on_site(self, run):
+        return f"/ui/runs/{run.pk}/"  # the operator console's page ("view on site")
+
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        """Runs and their attempts are the platform's history: `manage.py cleanup` deletes them,
+        by age and retention, in batches; the admin never does."""
         return False
 
     @admin.display(description="status", ordering="status")
@@ -105,3 +124,52 @@ class RunAdmin(admin.ModelAdmin):
             except EngineError as exc:
                 errors.append(str(exc))
         _report(self, request, done, "Replayed", errors)
+
+
+# --- django-celery-beat's rows
+
+def internal_beat_row(row: PeriodicTask) -> bool:
+    """The platform's own beat rows (the sweeps of CELERY_BEAT_SCHEDULE, celery's own): beat
+    writes them at every start from the settings, an edit would only break a sweep until then.
+    A task's row (`taskplane: <name> (#id)`) stays editable: beat_sync carries edits to the task."""
+    return row.name in settings.CELERY_BEAT_SCHEDULE or row.name.startswith("celery.")
+
+
+admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class PeriodicTaskAdmin(BeatPeriodicTaskAdmin):
+    """django-celery-beat's admin, with the internal rows read-only and undeletable."""
+
+    def has_change_permission(self, request, obj=None):
+        return not (obj is not None and internal_beat_row(obj)) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not (obj is not None and internal_beat_row(obj)) and super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        internal = [f"{row.name} (internal: written by beat from the settings)" for row in objs if internal_beat_row(row)]
+        return deleted, counts, perms_needed, [*protected, *internal]
+
+    def _leave_internal(self, request, queryset):
+        skipped = [row.name for row in queryset if internal_beat_row(row)]
+        if skipped:
+            self.message_user(request, f"Left the internal rows alone: {', '.join(skipped)}.", messages.WARNING)
+        return queryset.exclude(pk__in=[row.pk for row in queryset if internal_beat_row(row)])
+
+    @admin.action(description="Enable selected tasks")
+    def enable_tasks(self, request, queryset):
+        return super().enable_tasks(request, self._leave_internal(request, queryset))
+
+    @admin.action(description="Disable selected tasks")
+    def disable_tasks(self, request, queryset):
+        return super().disable_tasks(request, self._leave_internal(request, queryset))
+
+    @admin.action(description="Toggle activity of selected tasks")
+    def toggle_tasks(self, request, queryset):
+        return super().toggle_tasks(request, self._leave_internal(request, queryset))
+
+    def delete_queryset(self, request, queryset):
+        return super().delete_queryset(request, self._leave_internal(request, queryset))

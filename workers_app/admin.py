@@ -12,6 +12,9 @@ class WorkerAdmin(admin.ModelAdmin):
     search_fields = ("worker_id", "host", "node")
     actions = ["drain", "resume"]
 
+    def view_on_site(self, worker):
+        return f"/ui/workers/{worker.worker_id}/"  # the operator console's page
+
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Worker._meta.fields]
 

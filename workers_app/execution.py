@@ -7,6 +7,7 @@ learns goes back to the control role as `started` and `finished` events.
 import json
 import logging
 import os
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,7 +64,10 @@ def report(execution: dict, kind: str, node: str, **fields) -> None:
 class OutputForwarder:
     """A shell run's output lines, sent to the control role in small batches while it runs (for
     live viewers; the record is the captured output in the `finished` event). A line is sent at
-    once after a quiet spell, fast output at most every FLUSH_SECONDS, at most MAX_LINES a batch."""
+    once after a quiet spell, fast output at most every FLUSH_SECONDS, at most MAX_LINES a batch;
+    a line left waiting is sent by a timer FLUSH_SECONDS later, not held until the next line.
+    Each batch says the number of its first line (`first_line`, lines dropped before it
+    included), so viewers can order batches the control role applied out of order."""
 
     FLUSH_SECONDS = 0.5
     MAX_LINES = 500
@@ -73,25 +77,41 @@ class OutputForwarder:
         self.lines: list[list[str]] = []
         self.dropped = 0
         self.last_flush = 0.0
+        self.next_line = 1  # the number of the first line not yet sent
+        self.lock = threading.Lock()  # the buffer: the two pipe readers and the timer
+        self.sending = threading.Lock()  # batches leave in the order they were taken
+        self.timer: threading.Timer | None = None
 
     def __call__(self, stream: str, line: str) -> None:
-        if len(self.lines) < self.MAX_LINES:
-            self.lines.append([stream, line[:4096]])
-        else:
-            self.dropped += 1
-        if time.monotonic() - self.last_flush >= self.FLUSH_SECONDS:
+        with self.lock:
+            if len(self.lines) < self.MAX_LINES:
+                self.lines.append([stream, line[:4096]])
+            else:
+                self.dropped += 1
+            due = time.monotonic() - self.last_flush >= self.FLUSH_SECONDS
+            if not due and self.timer is None:
+                self.timer = threading.Timer(self.FLUSH_SECONDS, self.flush)
+                self.timer.daemon = True
+                self.timer.start()
+        if due:
             self.flush()
 
     def flush(self) -> None:
-        if not self.lines:
-            return
-        lines, dropped = self.lines, self.dropped
-        self.lines, self.dropped, self.last_flush = [], 0, time.monotonic()
-        try:
-            report(self.execution, "output", self.node, task_id=self.execution.get("task_id"), lines=lines,
-                   dropped=dropped)
-        except Exception as exc:  # live output is best effort; the run's record is not affected
-            log.warning("output of %s not forwarded: %s", self.execution["execution_id"], exc)
+        with self.sending:
+            with self.lock:
+                if self.timer is not None:
+                    self.timer.cancel()
+                    self.timer = None
+                if not self.lines:
+                    return
+                lines, dropped, first = self.lines, self.dropped, self.next_line
+                self.lines, self.dropped, self.last_flush = [], 0, time.monotonic()
+                self.next_line += len(lines) + dropped
+            try:
+                report(self.execution, "output", self.node, task_id=self.execution.get("task_id"), lines=lines,
+                       dropped=dropped, first_line=first)
+            except Exception as exc:  # live output is best effort; the run's record is not affected
+                log.warning("output of %s not forwarded: %s", self.execution["execution_id"], exc)
 
 
 def invalid_reason(execution) -> str:

@@ -1,7 +1,10 @@
 """Live run events as Server-Sent Events: GET /api/v1/runs/{id}/events and /api/v1/events.
 
 The stream is served by the instance the client is connected to; events processed on any
-instance reach it through this instance's inbox (instances_app.streams)."""
+instance reach it through its session's inbox (instances_app.streams). Every event has an
+`id:`; a client reconnecting with it in `Last-Event-ID` (or `?last_event_id=`, for a client
+that cannot set headers) loses nothing. A run's stream starts with the output its execution
+printed so far (instances_app.live_output), so a client connecting late sees it from line 1."""
 
 import logging
 
@@ -12,12 +15,10 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from instances_app import streams
+from instances_app import live_events, streams
 from scheduler_project.api.errors import ServiceUnavailable
 from scheduler_project.api.permissions import TASK_READ
-from tasks_app import states
 from tasks_app.models import Run, Task
-from tasks_app.services.run_events import event_of
 
 log = logging.getLogger("taskplane.instances")
 
@@ -43,14 +44,25 @@ class StreamView(APIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
 
-def _response(filters: dict, first_events=list, is_over=lambda event: False) -> StreamingHttpResponse:
-    """first_events: a callable returning the events that describe the current state, called
-    once the stream's session is registered."""
+def last_event_id(request) -> str:
+    """EventSource sends the header by itself when it reconnects; the header wins over the query
+    parameter, which a reconnecting EventSource repeats from its first URL."""
+    return request.META.get("HTTP_LAST_EVENT_ID") or request.GET.get("last_event_id") or ""
+
+
+def _nothing(output) -> list:
+    return []
+
+
+def _response(request, filters: dict, first_events=_nothing, is_over=lambda event: False) -> StreamingHttpResponse:
+    """first_events(output): a callable returning the events that describe the current state,
+    called once the stream's session is registered, with the cursor's output position."""
     slots = streams.slots()
     if not slots.try_take():
         raise ServiceUnavailable("every live-stream slot of this api process is busy; retry shortly")
     try:
-        body = streams.LiveStream(filters, first_events, is_over, on_close=slots.give_back)
+        body = streams.LiveStream(filters, first_events, is_over, on_close=slots.give_back,
+                                  last_event_id=last_event_id(request))
     except Exception as exc:  # Redis away: the slot goes back at once, the client is told to retry
         slots.give_back()
         log.warning("live stream refused: %s", exc)
@@ -62,10 +74,6 @@ def _response(filters: dict, first_events=list, is_over=lambda event: False) -> 
     return response
 
 
-def _run_is_over(event: dict) -> bool:
-    return event.get("kind") == "status" and event.get("status") in states.FINAL
-
-
 class RunEventsView(StreamView):
     required_roles = {"get": TASK_READ}
 
@@ -74,7 +82,7 @@ class RunEventsView(StreamView):
     @extend_schema(exclude=True)
     def get(self, request, pk: int):
         run = get_object_or_404(Run, pk=pk)
-        return _response({"run_id": run.pk}, lambda: [event_of(r) for r in Run.objects.filter(pk=run.pk)], _run_is_over)
+        return _response(request, {"run_id": run.pk}, live_events.run_state(run.pk), live_events.run_is_over)
 
 
 class EventsView(StreamView):
@@ -84,10 +92,10 @@ class EventsView(StreamView):
     def get(self, request):
         task_id = request.query_params.get("task")
         if task_id is None:
-            return _response({})
+            return _response(request, {})
         if not task_id.isdigit():
             from rest_framework.exceptions import ValidationError
 
             raise ValidationError({"task": ["must be a task id"]})
         task = get_object_or_404(Task, pk=int(task_id))
-        return _response({"task_id": task.pk})
+        return _response(request, {"task_id": task.pk})

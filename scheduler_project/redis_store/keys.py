@@ -63,6 +63,12 @@ def sessions_index() -> str:
     return key("sessions", "instances")
 
 
+def run_output(run_id: int, attempt: int) -> str:
+    """Stream: the output lines of one execution (a run's attempt) while it runs, capped, expired
+    after the attempt ends (instances_app.live_output). `{run:ID}` keeps a run's attempts in one slot."""
+    return key("output", f"{{run:{run_id}}}", f"a{attempt}")
+
+
 # --- worker nodes (the guide's node snapshots)
 
 def nodes_all() -> str:

@@ -37,6 +37,8 @@ def purge(older_than: datetime | None = None, task_id: int | None = None, batch:
     transactions of `batch` runs each, through cleanup.delete_runs (one statement per table,
     never loading their output). Returns how many went."""
     doomed = dead_runs()
+    if run_ids is not None:
+        doomed = doomed.filter(pk__in=run_ids)
     if older_than is not None:
         doomed = doomed.filter(Q(finished_at__lt=older_than) | Q(finished_at__isnull=True, created_at__lt=older_than))
     if task_id is not None:

@@ -151,7 +151,7 @@ def conclude_attempt(run_id, attempt, fence, outcome, details, at, worker="") ->
             transaction.on_commit(lambda: dispatch.release_held(run.task_id))
         started = run.started_at if run.status == states.RUNNING else None  # None: `finished` overtook `started`
         metrics.attempt_concluded(run.task.type, outcome, target, started, at)
-        run_events.status_changed(run_id)
+        run_events.status_changed(run_id, target, attempt)  # with the attempt: its live output can go
         run_events.concluded(run_id, run.task_id, target, run.status, attempt)
     log.info("run %s attempt %s ended %s -> %s", run_id, attempt, outcome, target)
     return target

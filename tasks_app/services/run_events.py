@@ -14,7 +14,8 @@ from tasks_app.models import Run
 
 log = logging.getLogger(__name__)
 
-# kwargs: run_id. Sent after commit; receivers read the run themselves if anyone watches.
+# kwargs: run_id, and where the sender knows them, status (the run's new status) and attempt
+# (the attempt it concerns). Sent after commit; receivers read the run themselves if anyone watches.
 run_status_changed = Signal()
 # kwargs: run_id, task_id, status (the run's new status: final, or retrying), previous_status,
 # attempt. Sent INSIDE the transaction that concludes an attempt or a run (conclude_attempt, a
@@ -22,8 +23,8 @@ run_status_changed = Signal()
 # back with the change itself. A receiver must not break that transaction: it works in a
 # savepoint of its own and raises nothing (concluded() logs what it does raise).
 run_concluded = Signal()
-# kwargs: batch (a worker's `output` event: run_id, attempt, lines, ...). Receivers return how
-# many instances they forwarded it to.
+# kwargs: batch (a worker's `output` event: run_id, attempt, lines, first_line, dropped, ...).
+# Receivers return how many instances they forwarded it to.
 run_output = Signal()
 
 
@@ -35,14 +36,14 @@ def event_of(run: Run, kind: str = "status") -> dict:
     }
 
 
-def _send_status(run_id: int) -> None:
-    for receiver, result in run_status_changed.send_robust(sender=Run, run_id=run_id):
+def _send_status(run_id: int, status: str | None, attempt: int | None) -> None:
+    for receiver, result in run_status_changed.send_robust(sender=Run, run_id=run_id, status=status, attempt=attempt):
         if isinstance(result, Exception):  # a run's state is recorded whatever happens to its viewers
             log.error("run %s: live status event not delivered by %s: %s", run_id, receiver, result)
 
 
-def status_changed(run_id: int) -> None:
-    transaction.on_commit(lambda: _send_status(run_id))
+def status_changed(run_id: int, status: str | None = None, attempt: int | None = None) -> None:
+    transaction.on_commit(lambda: _send_status(run_id, status, attempt))
 
 
 def concluded(run_id: int, task_id: int, status: str, previous_status: str, attempt: int) -> None:

@@ -73,6 +73,9 @@ def parse_heartbeat(beat) -> tuple[dict, object]:
     return values, at
 
 
+# Not `status`: a drain or resume written between this sweep's read and its bulk write would be
+# overwritten with the status read before it (the drain undone, silently). Status changes a
+# heartbeat causes are compare-and-set updates of their own, below.
 UPDATED = [*FIELDS, "load", "last_heartbeat", "progress_at", "stalled_since", "last_listed"]
 
 
