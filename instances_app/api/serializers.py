@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from instances_app.deadletters import valid_entry_id
+
 
 class InstanceSerializer(serializers.Serializer):
     instance_id = serializers.CharField()
@@ -36,14 +38,6 @@ class InboxReplayResultSerializer(serializers.Serializer):
 
 INSTANCE_ID = r"[A-Za-z0-9_.:-]{1,200}"
 STREAM_ENTRY_ID = r"[0-9]{1,20}-[0-9]{1,20}"
-MAX_STREAM_PART = 2**64 - 1  # Redis stream ids are two unsigned 64-bit numbers
-
-
-def valid_entry_id(entry_id: str) -> bool:
-    """A stream entry id Redis can take: <ms>-<seq>, each at most 2^64 - 1 (the pattern alone lets
-    20 digits through, and Redis answers a larger one with an error, not a miss)."""
-    ms, _, seq = entry_id.partition("-")
-    return ms.isdigit() and seq.isdigit() and int(ms) <= MAX_STREAM_PART and int(seq) <= MAX_STREAM_PART
 
 
 def _entry_id(value: str) -> str:
