@@ -84,8 +84,7 @@ class Task(models.Model):
             parse_schedule(self.schedule, default_anchor=self.created_at)
         except ScheduleError as exc:
             errors["schedule"] = str(exc)
-        if not isinstance(self.params, dict):
-            errors["params"] = "must be an object"
+        errors.update(specs.params_errors(self.params))
         if not (isinstance(self.tags, list) and all(isinstance(t, str) and t for t in self.tags)):
             errors["tags"] = "must be a list of non-empty strings"
         elif any(not TAG_RE.match(t) for t in self.tags):
