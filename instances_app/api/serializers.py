@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
 from instances_app.deadletters import valid_entry_id
+from scheduler_project.api.serializers import Serializer
 
 
-class InstanceSerializer(serializers.Serializer):
+class InstanceSerializer(Serializer):
     instance_id = serializers.CharField()
     roles = serializers.ListField(child=serializers.CharField(), help_text="roles alive in this instance")
     leader = serializers.BooleanField(help_text="holds the leader lease: its beat fires the schedules")
@@ -15,7 +16,7 @@ class InstanceSerializer(serializers.Serializer):
     seen_at = serializers.CharField(allow_null=True, help_text="when it last announced itself (ISO 8601)")
 
 
-class InboxDeadLetterSerializer(serializers.Serializer):
+class InboxDeadLetterSerializer(Serializer):
     id = serializers.CharField(help_text='"inbox-<instance id>-<stream entry id>"')
     source = serializers.CharField(help_text='always "inbox"')
     instance_id = serializers.CharField()
@@ -29,7 +30,7 @@ class InboxDeadLetterSerializer(serializers.Serializer):
     moved_at = serializers.CharField(allow_null=True)
 
 
-class InboxReplayResultSerializer(serializers.Serializer):
+class InboxReplayResultSerializer(Serializer):
     source = serializers.CharField()
     replayed = serializers.CharField()
     instance_id = serializers.CharField()
@@ -46,14 +47,14 @@ def _entry_id(value: str) -> str:
     return value
 
 
-class InboxPurgeSerializer(serializers.Serializer):
+class InboxPurgeSerializer(Serializer):
     instance = serializers.RegexField(rf"^{INSTANCE_ID}$", help_text="the instance whose DLQ to purge")
     ids = serializers.ListField(child=serializers.RegexField(rf"^{STREAM_ENTRY_ID}$", validators=[_entry_id]),
                                 required=False, max_length=10000,
                                 help_text="only these stream entry ids (default: the whole DLQ)")
 
 
-class InboxPurgeResultSerializer(serializers.Serializer):
+class InboxPurgeResultSerializer(Serializer):
     source = serializers.CharField()
     instance_id = serializers.CharField()
     deleted = serializers.IntegerField()

@@ -99,6 +99,10 @@ class Task(models.Model):
                 f"must be below message_queue.redis.visibility_timeout_seconds ({mq.redis.visibility_timeout_seconds}):"
                 " a longer run would be delivered to a second worker"
             )
+        for field in ("retry_delay_seconds", "retry_delay_max_seconds"):
+            value = getattr(self, field)
+            if value is not None and not value >= 0:  # also NaN
+                errors[field] = "must be at least 0"
         if self.retry_backoff < 1:
             errors["retry_backoff"] = "must be at least 1 (1: a constant delay)"
         if errors:
