@@ -122,7 +122,8 @@ def record_unauthenticated(*, request=None, **entry) -> AuditEntry | None:
         _warn_once_a_minute("redis", "unauthenticated refusals not audited: Redis unavailable (%s)", exc)
         return None
     if not allowed:
-        _warn_once_a_minute("flood", "unauthenticated refusals from %s: more than %d a minute, not all audited",
-                            address or "?", UNAUTHENTICATED_PER_ADDRESS.per_minute)
+        _warn_once_a_minute("flood", "unauthenticated refusals over the audit rate (%d a minute per address, "
+                            "%d overall): not all audited; the last from %s", UNAUTHENTICATED_PER_ADDRESS.per_minute,
+                            UNAUTHENTICATED_ALL.per_minute, address or "?")
         return None
     return record(request=request, **entry)
