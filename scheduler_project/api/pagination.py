@@ -42,6 +42,18 @@ class StandardPagination(LimitOffsetPagination):
     def get_offset(self, request):
         return whole_number(request, self.offset_query_param, 0, self.max_offset, 0)
 
+    def get_schema_operation_parameters(self, view):
+        """The bounds get_limit/get_offset enforce, so a client generated from the schema
+        validates as the server does."""
+        return [
+            {"name": self.limit_query_param, "required": False, "in": "query",
+             "description": f"page size, 1 to {self.max_limit} (default {self.default_limit})",
+             "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit}},
+            {"name": self.offset_query_param, "required": False, "in": "query",
+             "description": f"rows to skip, 0 to {self.max_offset}",
+             "schema": {"type": "integer", "minimum": 0, "maximum": self.max_offset}},
+        ]
+
 
 class KeysetPagination(BasePagination):
     """Newest first by (time_field, id); `cursor` is opaque, `limit` 1..max_limit."""

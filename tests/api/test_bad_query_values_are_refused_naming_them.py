@@ -33,3 +33,11 @@ def test_enabled(admin_client, url):
 @pytest.mark.parametrize("url", OFFSET_LISTS)
 def test_good_values_pass(admin_client, url):
     assert admin_client.get(url, {"limit": "500", "offset": "0"}).status_code == 200
+
+
+def test_the_schema_states_the_bounds(admin_client):
+    schema = admin_client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    params = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/tasks/"]["get"]["parameters"]}
+    assert (params["limit"]["minimum"], params["limit"]["maximum"]) == (1, 500)
+    assert (params["offset"]["minimum"], params["offset"]["maximum"]) == (0, 10_000_000)
+    assert params["enabled"]["type"] == "boolean"
