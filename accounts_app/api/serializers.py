@@ -1,7 +1,8 @@
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from accounts_app.models import ROLES, APIKey
-from scheduler_project.api.serializers import ModelSerializer, Serializer
+from scheduler_project.api.serializers import ModelSerializer, RefusesUnknownFields, Serializer
 
 
 class APIKeySerializer(ModelSerializer):
@@ -32,3 +33,11 @@ class WhoAmISerializer(Serializer):
     kind = serializers.ChoiceField(choices=["key", "user", "anonymous"])
     roles = serializers.ListField(child=serializers.CharField())
     auth_disabled = serializers.BooleanField()
+
+
+class TokenObtainSerializer(RefusesUnknownFields, TokenObtainPairSerializer):
+    """simplejwt's, refusing unknown fields as every other body does."""
+
+
+class TokenRefreshBodySerializer(RefusesUnknownFields, TokenRefreshSerializer):
+    """simplejwt's, refusing unknown fields as every other body does."""

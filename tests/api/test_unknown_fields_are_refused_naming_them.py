@@ -78,3 +78,15 @@ def test_every_api_serializer_derives_from_the_shared_base():
     ]
     assert len(found) > 20
     assert [cls.__qualname__ for cls in found if not issubclass(cls, RefusesUnknownFields)] == []
+
+
+def test_the_token_endpoints(db):
+    from django.contrib.auth.models import User
+    from rest_framework.test import APIClient
+
+    User.objects.create_superuser("root", password="pw-0123456789")
+    body = {"username": "root", "password": "pw-0123456789", "otp": "123456"}
+    response = APIClient().post("/api/v1/auth/token/", body, format="json")
+    assert "otp" in assert_error(response, 400)["fields"]
+    response = APIClient().post("/api/v1/auth/token/refresh/", {"refresh": "x", "token": "y"}, format="json")
+    assert "token" in assert_error(response, 400)["fields"]
