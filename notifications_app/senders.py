@@ -97,7 +97,7 @@ def _session() -> requests.Session:
     (a burst of notifications to one webhook is one TCP connection, not one each)."""
     current = policy()
     session, used = getattr(_local, "session", None), getattr(_local, "policy", None)
-    if session is None or used != current:  # a reloaded allow_networks takes effect
+    if session is None or used != current:  # the policy changed (settings): a session of its own
         session = _local.session = outbound.session(current)
         _local.policy = current
     return session

@@ -23,7 +23,7 @@ def parse_spec(spec: dict) -> dict:
 
 
 def worker_policy() -> outbound.Policy:
-    """This worker's HTTP target policy, from its configuration (read per run: a reload applies)."""
+    """This worker's HTTP target policy, from its configuration (read for each run)."""
     from django.conf import settings
 
     worker = settings.TP.worker
