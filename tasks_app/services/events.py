@@ -83,6 +83,7 @@ def apply_started(event: dict) -> str:
         )
         if moved:
             _record_attempt(run_id, attempt, fence=fence, status=states.RUNNING, worker=worker, started_at=at)
+            _observe_fire_lag(run, attempt, at)
             run_events.status_changed(run_id)
             return "applied"
         if (run.attempt, run.fence, run.status, run.worker) == (attempt, fence, states.RUNNING, worker):
@@ -94,6 +95,7 @@ def apply_started(event: dict) -> str:
         ).update(started_at=at):
             Run.objects.filter(pk=run_id, attempt=attempt, fence=fence, started_at__isnull=True).update(started_at=at)
             metrics.attempt_started_late(run_id, attempt, at)
+            _observe_fire_lag(run, attempt, at)
             return "late"
     execution_id = f"run-{run_id}-a{attempt}-{fence}"
     if run.status == states.RUNNING and run.attempt == attempt and run.fence == fence:
@@ -104,6 +106,12 @@ def apply_started(event: dict) -> str:
         reason = f"run is {run.status} at attempt {run.attempt}"
     stop_execution(node, execution_id, reason)
     return "stopped"
+
+
+def _observe_fire_lag(run: Run, attempt: int, at: datetime) -> None:
+    """Only where the start is recorded, once: a duplicate `started` changes nothing above."""
+    if attempt == 1 and run.trigger == Run.Trigger.SCHEDULE and run.scheduled_for is not None:
+        metrics.fire_started(run.scheduled_for, at)
 
 
 def apply_finished(event: dict) -> str:
