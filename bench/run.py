@@ -32,6 +32,7 @@ MODULES = {
     "B5": "bench.b5_dlq_sweep",
     "B6": "bench.b6_api",
     "B7": "bench.b7_memory",
+    "B8": "bench.b8_fire_precision",
     "B9": "bench.b9_console",
     "B10": "bench.b10_notifications",
 }
