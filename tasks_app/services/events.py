@@ -88,12 +88,14 @@ def apply_started(event: dict) -> str:
             return "applied"
         if (run.attempt, run.fence, run.status, run.worker) == (attempt, fence, states.RUNNING, worker):
             return "duplicate"
-        # Overtaken by its own `finished` (control handles events concurrently): keep the start time.
+        # Overtaken by its own `finished` (control handles events concurrently): keep the start time,
+        # and the node, which only `started` reports; the run ends as if the two had come in order.
         if RunAttempt.objects.filter(
             run_id=run_id, attempt=attempt, fence=fence, worker=worker, finished_at__isnull=False,
             started_at__isnull=True,
         ).update(started_at=at):
-            Run.objects.filter(pk=run_id, attempt=attempt, fence=fence, started_at__isnull=True).update(started_at=at)
+            Run.objects.filter(pk=run_id, attempt=attempt, fence=fence, started_at__isnull=True).update(
+                started_at=at, node=node)
             metrics.attempt_started_late(run_id, attempt, at)
             _observe_fire_lag(run, attempt, at)
             return "late"
