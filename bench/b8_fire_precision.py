@@ -177,6 +177,9 @@ def _figures(lags: list[float], n: int, projected: bool, **extra) -> dict:
 def run(report, quick: bool) -> None:
     sizes = [100, 1000] if quick else [100, 1000, 10_000]
     reps = {100: 1, 1000: 1} if quick else {100: 3, 1000: 2, 10_000: 1}
+    if os.environ.get("BENCH_B8_SIZES"):  # e.g. "10000": those sizes alone, one repetition each
+        sizes = [int(v) for v in os.environ["BENCH_B8_SIZES"].split(",")]
+        reps = dict.fromkeys(sizes, 1)
     budget = 20.0 if quick else 90.0
     broker = "redis"
     brokers.empty_engine_tables()
