@@ -60,6 +60,23 @@ def this_process_on(config):
 
 
 @dataclass
+class Peer:
+    """Celery with django-celery-results' database backend (bench/peer_celery_app.py): its worker,
+    its queue and its database (a scratch one on the same PostgreSQL)."""
+    worker: subprocess.Popen
+    queue: str
+    db_url: str
+
+    def results_table(self) -> str:
+        return "django_celery_results_taskresult"
+
+    def connect(self):
+        import psycopg
+
+        return psycopg.connect(self.db_url, autocommit=True)
+
+
+@dataclass
 class SideBySide:
     broker: str
     platform: object  # tests.support.platform.Platform
@@ -69,11 +86,15 @@ class SideBySide:
     prefix: str
     task: object  # tasks_app.models.Task, the shell task `true`
     raw_worker: subprocess.Popen
+    peer: Peer | None = None  # B1's realistic peer, when asked for
 
     def groups(self) -> dict[str, list[psutil.Process]]:
         """Processes by side, for CPU accounting: each started group, plus the shared services."""
         found = {}
-        for name, popen in [*self.platform.processes, ("raw-worker", self.raw_worker)]:
+        started = [*self.platform.processes, ("raw-worker", self.raw_worker)]
+        if self.peer is not None:
+            started.append(("peer-worker", self.peer.worker))
+        for name, popen in started:
             with suppress(psutil.Error):
                 root = psutil.Process(popen.pid)
                 found[name] = [root, *root.children(recursive=True)]
@@ -127,6 +148,43 @@ def _start_raw_worker(platform, mq_type: str, url: str, queue: str, tmp: Path) -
     return subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def _start_peer(platform, url: str, tmp: Path) -> Peer:
+    from bench.b7_memory import scratch_database_url
+    from bench.harness import ensure_database
+
+    w, mq = platform.config.settings.worker, platform.config.settings.message_queue
+    db_url = scratch_database_url(platform.uid).replace("_b7bare_", "_peer_")
+    ensure_database(db_url)
+    env = {**os.environ, "BENCH_PEER_BROKER_URL": url, "BENCH_RAW_TRANSPORT": json.dumps(mq.transport_options()),
+           "BENCH_BARE_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
+           "DJANGO_SETTINGS_MODULE": "bench.peer_settings"}
+    for name in ("TASKPLANE_CONFIG", "TASKPLANE_ROLE", "BENCH_RAW_BROKER_URL"):
+        env.pop(name, None)
+    prepared = subprocess.run([sys.executable, "-m", "bench.peer_celery_app"], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=180)
+    if prepared.returncode:
+        raise RuntimeError(f"peer database: {prepared.stderr[-2000:]}")
+    queue = f"bench-peer-{platform.uid}"
+    argv = [sys.executable, "-m", "celery", "-A", "bench.peer_celery_app", "worker",
+            "--hostname", f"peer@{platform.uid}", "--queues", queue, "--pool", "prefork",
+            "--concurrency", str(w.max_concurrent_tasks), "--prefetch-multiplier", str(mq.prefetch_count),
+            "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
+    log = (tmp / "peer-worker.log").open("wb")
+    worker = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return Peer(worker, queue, db_url)
+
+
+def peer_done(peer: Peer) -> int:
+    with peer.connect() as conn:
+        return conn.execute(f"SELECT count(*) FROM {peer.results_table()} WHERE status = 'SUCCESS'").fetchone()[0]
+
+
+def peer_forget(peer: Peer) -> None:
+    """Empty the results table between repetitions (untimed), as a shop's cleanup would."""
+    with peer.connect() as conn:
+        conn.execute(f"TRUNCATE {peer.results_table()}")
+
+
 def bench_platform(prefix: str, mq_type: str, url: str):
     """The tests' Platform (tests/conftest.py) on this broker, with the heartbeat, lost-worker
     and stall timings as shipped, not the tests' fast ones: a 30 s heartbeat with the tests' 10 s
@@ -143,8 +201,9 @@ def bench_platform(prefix: str, mq_type: str, url: str):
 
 
 @contextmanager
-def side_by_side(broker: str):
-    """Both sets of worker processes on one broker, warmed up; everything reaped on the way out."""
+def side_by_side(broker: str, peer: bool = False):
+    """Both sets of worker processes on one broker, warmed up; everything reaped on the way out.
+    peer: also B1's realistic peer (Celery + django-celery-results), on the same broker."""
     from bench.raw_celery_app import make_app
     from tasks_app.models import Task
     from tests.support.processes import reap
@@ -156,26 +215,34 @@ def side_by_side(broker: str):
     raw_queue = f"bench-raw-{platform.uid}"
     raw_redis = redis.Redis.from_url(os.environ["REDIS_URL"])
     raw_app = make_app(url, platform.config.settings.message_queue.transport_options(), set_as_current=False)
-    raw_worker = None
+    raw_worker = peer_side = None
     try:
         with this_process_on(platform.config):
             platform.start("control")
             platform.start("worker")
             raw_worker = _start_raw_worker(platform, mq_type, url, raw_queue, tmp)
+            if peer:
+                peer_side = _start_peer(platform, url, tmp)
             task = Task.objects.create(name=f"bench-true-{platform.uid}", type="shell", spec=TRUE_SPEC)
-            pair = SideBySide(broker, platform, raw_app, raw_queue, raw_redis, prefix, task, raw_worker)
+            pair = SideBySide(broker, platform, raw_app, raw_queue, raw_redis, prefix, task, raw_worker, peer_side)
             _warm_up(pair)
             yield pair
     except Exception:
         print(platform.logs()[-6000:], file=sys.stderr)
-        if raw_worker is not None:
-            print((tmp / "raw-worker.log").read_text(errors="replace")[-3000:], file=sys.stderr)
+        for name in ("raw-worker", "peer-worker"):
+            if (tmp / f"{name}.log").exists():
+                print((tmp / f"{name}.log").read_text(errors="replace")[-3000:], file=sys.stderr)
         raise
     finally:
         platform.stop()
         if raw_worker is not None:
             reap(raw_worker)
-        _clean_up(platform, raw_queue, url, raw_redis, prefix)
+        if peer_side is not None:
+            from bench.b7_memory import drop_database
+
+            reap(peer_side.worker)
+            drop_database(peer_side.db_url)
+        _clean_up(platform, [raw_queue] + ([peer_side.queue] if peer_side else []), url, raw_redis, prefix)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -209,9 +276,14 @@ def _warm_up(pair: SideBySide) -> None:
     for _ in range(3):
         pair.raw_app.send_task("bench.raw_true", args=[key], queue=pair.raw_queue)
     wait_until(lambda: int(pair.raw_redis.get(key) or 0) >= 3, 90, "the raw Celery worker to answer")
+    if pair.peer is not None:
+        for _ in range(3):
+            pair.raw_app.send_task("bench.peer_true", queue=pair.peer.queue)
+        wait_until(lambda: peer_done(pair.peer) >= 3, 90, "the peer Celery worker to answer")
+        peer_forget(pair.peer)
 
 
-def _clean_up(platform, raw_queue: str, url: str, raw_redis: redis.Redis, prefix: str) -> None:
+def _clean_up(platform, raw_queues: list[str], url: str, raw_redis: redis.Redis, prefix: str) -> None:
     """Our keys and queues only: the Redis server and the broker are shared."""
     state_prefix = platform.config.settings.scheduler.phase2.redis.key_prefix
     for pattern in (f"{prefix}:*", f"{state_prefix}:*"):
@@ -224,7 +296,7 @@ def _clean_up(platform, raw_queue: str, url: str, raw_redis: redis.Redis, prefix
             broker.delete(name)
         return
     mq = platform.config.settings.message_queue
-    queues = [raw_queue, mq.control_queue, mq.status_queue, mq.heartbeat_queue,
+    queues = [*raw_queues, mq.control_queue, mq.status_queue, mq.heartbeat_queue,
               f"{mq.task_queue}.shell", f"{mq.task_queue}.http"]
     from kombu import Connection
 

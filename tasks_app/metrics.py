@@ -48,3 +48,12 @@ def attempt_started_late(run_id: int, attempt: int, started_at) -> None:
                              (row[0] - started_at).total_seconds())
 
     transaction.on_commit(observe, robust=True)
+
+
+def fire_started(scheduled_for, started_at) -> None:
+    """The first attempt of a scheduled run started (apply_started, in the transaction that
+    records the start once: applied, or late after its own `finished`): observe the fire lag,
+    from the fire time to the worker's start stamp. A retry's start is not a fire, and a
+    replay or a manual run has no fire time."""
+    lag = (started_at - scheduled_for).total_seconds()
+    transaction.on_commit(lambda: counters.observe("taskplane_fire_lag_seconds", None, max(0.0, lag)), robust=True)

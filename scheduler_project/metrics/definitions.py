@@ -13,6 +13,9 @@ from dataclasses import dataclass
 # Task executions last from milliseconds to hours; the client library's default buckets
 # (5 ms .. 10 s) would put most of them in +Inf.
 DURATION_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+# A fire normally starts within tens of milliseconds to a second; a burst of thousands due in
+# one minute takes seconds; a fire run late by the misfire policy takes minutes or hours.
+FIRE_LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600)
 FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1)
 
 
@@ -39,6 +42,11 @@ METRICS: dict[str, Metric] = {
         Metric("task_execution_duration_seconds", "histogram",
                "Attempt duration on the worker, from its started to its finished event",
                ("task_type",), DURATION_BUCKETS),
+        # Fire precision (tasks_app.services.events.apply_started, once per scheduled run, when
+        # its first attempt's start is applied): from the fire time to the worker's start.
+        Metric("taskplane_fire_lag_seconds", "histogram",
+               "From a scheduled run's fire time (scheduled_for) to its first attempt's start on the worker",
+               (), FIRE_LAG_BUCKETS),
         # Multi-instance (instances_app counts these; the names are the second guide's).
         Metric("scheduler_phase2_redis_op_total", "counter", "Multi-instance Redis operations by result",
                ("op", "result")),

@@ -83,17 +83,21 @@ def apply_started(event: dict) -> str:
         )
         if moved:
             _record_attempt(run_id, attempt, fence=fence, status=states.RUNNING, worker=worker, started_at=at)
+            _observe_fire_lag(run, attempt, at)
             run_events.status_changed(run_id)
             return "applied"
         if (run.attempt, run.fence, run.status, run.worker) == (attempt, fence, states.RUNNING, worker):
             return "duplicate"
-        # Overtaken by its own `finished` (control handles events concurrently): keep the start time.
+        # Overtaken by its own `finished` (control handles events concurrently): keep the start time,
+        # and the node, which only `started` reports; the run ends as if the two had come in order.
         if RunAttempt.objects.filter(
             run_id=run_id, attempt=attempt, fence=fence, worker=worker, finished_at__isnull=False,
             started_at__isnull=True,
         ).update(started_at=at):
-            Run.objects.filter(pk=run_id, attempt=attempt, fence=fence, started_at__isnull=True).update(started_at=at)
+            Run.objects.filter(pk=run_id, attempt=attempt, fence=fence, started_at__isnull=True).update(
+                started_at=at, node=node)
             metrics.attempt_started_late(run_id, attempt, at)
+            _observe_fire_lag(run, attempt, at)
             return "late"
     execution_id = f"run-{run_id}-a{attempt}-{fence}"
     if run.status == states.RUNNING and run.attempt == attempt and run.fence == fence:
@@ -104,6 +108,12 @@ def apply_started(event: dict) -> str:
         reason = f"run is {run.status} at attempt {run.attempt}"
     stop_execution(node, execution_id, reason)
     return "stopped"
+
+
+def _observe_fire_lag(run: Run, attempt: int, at: datetime) -> None:
+    """Only where the start is recorded, once: a duplicate `started` changes nothing above."""
+    if attempt == 1 and run.trigger == Run.Trigger.SCHEDULE and run.scheduled_for is not None:
+        metrics.fire_started(run.scheduled_for, at)
 
 
 def apply_finished(event: dict) -> str:
