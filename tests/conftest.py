@@ -39,6 +39,18 @@ def no_publish(monkeypatch):
 
 
 @pytest.fixture
+def own_status_queue(settings):
+    """A status queue of this test's own on the configured broker: the registry sweep's rule 2
+    reads its depth (a report still queued is not silence), which another test's leftovers in the
+    shared default queue must not decide."""
+    import uuid
+
+    mq = settings.TP.message_queue.model_copy(update={"status_queue": f"status-test-{uuid.uuid4().hex[:8]}"})
+    settings.TP = settings.TP.model_copy(update={"message_queue": mq})
+    return mq.status_queue
+
+
+@pytest.fixture
 def platform(tmp_path, transactional_db, settings, request):
     """An isolated platform whose processes the test starts with platform.start(mode).
 

@@ -17,7 +17,7 @@ from workers_app.services import listening, reconcile_running
 
 
 @pytest.fixture(autouse=True)
-def never_consumed():
+def never_consumed(own_status_queue):
     listening.reset()
     yield
     listening.reset()

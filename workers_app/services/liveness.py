@@ -21,7 +21,12 @@ worker_timeout_seconds + 2 sweep_interval_seconds.
 
 A worker that finishes a run reports `finished` at once; the rule-2 grace of
 worker_timeout_seconds (at least three heartbeat intervals with the defaults) is what that
-report may take to be applied before the run is concluded lost instead.
+report may take to be applied before the run is concluded lost instead. Heartbeats and status
+reports travel on different queues, though: under a burst (10,000 runs due in one minute, B8)
+the heartbeats stay current while the status queue holds minutes of `finished` reports, and
+runs that succeeded would be concluded lost and run again. So rule 2 judges only while the
+status queue has no backlog (status_backlog(): nothing waiting, read from the broker): a report
+still queued is not silence. Rule 1 is not affected (a silent node sends no reports either).
 """
 
 import logging
@@ -37,6 +42,7 @@ from tasks_app.services.events import conclude_attempt
 from workers_app.models import Worker
 from workers_app.services import listening
 from workers_app.services.draining import reconcile
+from workers_app.services.queues import queue_depths
 
 log = logging.getLogger(__name__)
 FIELDS = ("node", "host", "pid", "version", "task_types", "tags", "queues", "consuming", "concurrency", "running",
@@ -177,6 +183,18 @@ def detect_lost_workers(now=None) -> list[str]:
     return lost
 
 
+def status_backlog() -> int | str:
+    """Status reports waiting in the broker (0: none); a text when the broker cannot say, which
+    counts as a backlog: a report may be waiting where we cannot see it."""
+    queue = settings.TP.message_queue.status_queue
+    try:
+        depth = queue_depths([queue]).get(queue)
+    except Exception as exc:  # noqa: BLE001  broker away: no report can be applied either
+        return f"unknown ({exc})"
+    # A Redis broker has no queue until its first message, and an empty list is no key: 0.
+    return depth if depth is not None else 0
+
+
 def reconcile_running(now=None) -> list[int]:
     """Rule 2: a running run whose live node has not listed its execution in any heartbeat for
     worker_timeout_seconds is concluded lost. Returns the ids of the runs concluded.
@@ -194,6 +212,7 @@ def reconcile_running(now=None) -> list[int]:
         return []
     since = listening.since(now)
     concluded = []
+    backlog = None  # asked once, and only when a run is about to be judged
     running = Run.objects.filter(status=states.RUNNING, worker__in=list(live)).only(
         "pk", "attempt", "fence", "worker", "started_at")
     for run in running:
@@ -207,6 +226,11 @@ def reconcile_running(now=None) -> list[int]:
             reference = since
         if worker.last_heartbeat <= reference or now - reference < grace():
             continue
+        if backlog is None:
+            backlog = status_backlog()
+        if backlog:
+            log.info("rule 2 waits: %s status report(s) are still queued (the run's own may be among them)", backlog)
+            return concluded
         said = f"last listed at {last_listed.isoformat()}" if last_listed else "never listed since its start"
         with transaction.atomic():
             target = conclude_attempt(
