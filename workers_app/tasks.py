@@ -41,6 +41,12 @@ def heartbeat(beat: dict) -> None:
         log.error("rejected a heartbeat: %s", exc)
 
 
+@shared_task(name=wire.REJECTED, ignore_result=True)
+def message_rejected(report) -> None:
+    """A consumer refused a message (scheduler_project/broker_guard.py): keep it as a dead letter."""
+    services.rejections.record(report)
+
+
 @shared_task(name="control.sweep_workers", ignore_result=True)
 def sweep_workers() -> dict:
     """The worker registry's periodic maintenance, beside the engine's control.sweep: heartbeats

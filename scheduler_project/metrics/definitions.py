@@ -50,6 +50,11 @@ METRICS: dict[str, Metric] = {
                ("op",), FAST_BUCKETS),
         Metric("scheduler_node_selection_duration_seconds", "histogram",
                "Time to choose the queue/worker for a run", (), FAST_BUCKETS),
+        # The broker's gate (scheduler_project/broker_guard.py), counted where the control role records
+        # each refusal (workers_app.services.rejections).
+        Metric("taskplane_rejected_messages_total", "counter",
+               "Broker messages a role refused (content_type, malformed, unknown_task, wrong_role, "
+               "invalid_payload), each kept as a dead letter in /api/v1/rejected-messages/", ("reason",)),
         # Notifications (notifications_app.delivery, once per delivery attempt).
         Metric("taskplane_notification_deliveries_total", "counter",
                "Notification delivery attempts by channel type and result: delivered, retrying, failed (given up)",
