@@ -1,5 +1,6 @@
 """Celery tasks of workers_app: thin; they parse, call one domain function, report."""
 
+import json
 import logging
 import socket
 
@@ -7,6 +8,7 @@ from celery import current_app, shared_task
 from django.conf import settings
 
 from scheduler_project import wire
+from scheduler_project.broker_guard import BODY_EXCERPT
 from tasks_app.tasks import run_steps
 from workers_app import services
 from workers_app.execution import run_execution
@@ -38,7 +40,12 @@ def heartbeat(beat: dict) -> None:
     try:
         services.receive_heartbeat(beat)
     except services.InvalidHeartbeat as exc:
-        log.error("rejected a heartbeat: %s", exc)
+        # Logged once (WARNING) and kept as a dead letter, like any message the broker's gate refuses.
+        services.rejections.refuse(
+            "invalid_payload", str(exc), task_name=wire.HEARTBEAT, queue=heartbeat.request.delivery_info.get(
+                "routing_key", "") if heartbeat.request.delivery_info else "",
+            message_id=heartbeat.request.id or "", node=heartbeat.request.hostname or "", role="control",
+            content_type="application/json", body=json.dumps(beat, default=repr)[:BODY_EXCERPT])
 
 
 @shared_task(name=wire.REJECTED, ignore_result=True)
