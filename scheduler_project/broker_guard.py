@@ -38,10 +38,11 @@ from celery.worker.consumer import Consumer
 from kombu.serialization import prepare_accept_content
 
 from scheduler_project import wire
+from scheduler_project.metrics.definitions import REJECTION_REASONS
 
 log = logging.getLogger("taskplane.broker")
 
-REASONS = ("content_type", "malformed", "unknown_task", "wrong_role", "invalid_payload")
+REASONS = REJECTION_REASONS
 BODY_EXCERPT = 2048  # characters of a refused body kept in its record
 HEADERS_EXCERPT = 4096
 WORKER_TASKS = frozenset({wire.EXECUTE, wire.PING})
