@@ -64,3 +64,5 @@ def test_no_remote_control_reply_holds_a_secret(platform):
     assert "broker_url" in replies["conf"][nodes[0]]
     leaked = {name: token for name, token in tokens.items() if token in text}
     assert not leaked, f"remote-control replies hold {sorted(leaked)}"
+    logs = platform.log("control") + platform.log("worker")
+    assert not {name for name, token in tokens.items() if token in logs}, "a secret in the roles' logs"
