@@ -32,3 +32,16 @@ def test_the_admin_lists_them_read_only(admin_client):
     assert page.status_code == 200 and b"control.run_event" in page.content
     assert admin_client.get(f"/admin/workers_app/rejectedmessage/{row.pk}/change/").status_code == 200
     assert admin_client.get("/admin/workers_app/rejectedmessage/add/").status_code == 403
+
+
+def test_the_record_stays_bounded_by_age_and_count(db, monkeypatch):
+    from django.utils import timezone
+
+    from workers_app.services import rejections
+
+    old = RejectedMessage.objects.create(reason="malformed", received_at=timezone.now() - timezone.timedelta(days=31))
+    rows = [RejectedMessage.objects.create(reason="malformed") for _ in range(5)]
+    monkeypatch.setattr(rejections, "KEEP_ROWS", 3)
+    assert rejections.prune(force=True) == 3
+    assert list(RejectedMessage.objects.order_by("id").values_list("id", flat=True)) == [r.pk for r in rows[2:]]
+    assert not RejectedMessage.objects.filter(pk=old.pk).exists()

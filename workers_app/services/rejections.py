@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from django.db import transaction
+from django.utils import timezone
 
 from scheduler_project.broker_guard import BODY_EXCERPT, HEADERS_EXCERPT
 from scheduler_project.metrics import counters
 from workers_app.models import RejectedMessage
 
 log = logging.getLogger("taskplane.broker")
+
+# Anyone with broker credentials can send refusals by the thousand: the record stays bounded,
+# by age and by count (the newest kept), pruned by control.sweep_workers at most once a minute.
+KEEP_DAYS = 30
+KEEP_ROWS = 100_000
+PRUNE_EVERY_SECONDS = 60.0
+_pruned_at = 0.0
 
 _TEXT = {"detail": 1000, "queue": 255, "exchange": 255, "task_name": 255, "message_id": 255, "content_type": 255,
          "headers": HEADERS_EXCERPT, "body": BODY_EXCERPT, "node": 255, "role": 20}
@@ -52,3 +61,17 @@ def refuse(reason: str, detail: str, **fields) -> RejectedMessage:
                 fields.get("queue", ""), fields.get("task_name", ""), fields.get("node", ""),
                 extra={"rejection": reason})
     return record({"reason": reason, "detail": detail, **fields})
+
+
+def prune(force: bool = False) -> int:
+    """Forget refusals older than KEEP_DAYS, and all but the newest KEEP_ROWS; returns how many."""
+    global _pruned_at
+    if not force and time.monotonic() - _pruned_at < PRUNE_EVERY_SECONDS:
+        return 0
+    _pruned_at = time.monotonic()
+    removed, _ = RejectedMessage.objects.filter(received_at__lt=timezone.now() - timezone.timedelta(days=KEEP_DAYS)
+                                                ).delete()
+    oldest_kept = RejectedMessage.objects.order_by("-id").values_list("id", flat=True)[KEEP_ROWS - 1:KEEP_ROWS].first()
+    if oldest_kept is not None:
+        removed += RejectedMessage.objects.filter(id__lt=oldest_kept).delete()[0]
+    return removed
