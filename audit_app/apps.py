@@ -14,3 +14,4 @@ class AuditConfig(AppConfig):
         # The API's base view records every mutation through these (scheduler_project.hooks).
         hooks.audit_snapshot.provide(services.snapshot)
         hooks.audit_record.provide(services.record)
+        hooks.audit_record_unauthenticated.provide(services.record_unauthenticated)

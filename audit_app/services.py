@@ -9,13 +9,19 @@ and long strings (captured output) are cut.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import time
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from audit_app.models import AuditEntry
+from scheduler_project import live_config
+from scheduler_project.api import throttling
 from scheduler_project.api.principal import client_address
+
+log = logging.getLogger(__name__)
 
 REDACTED = "[redacted]"
 SECRET_NAME = re.compile(
@@ -88,3 +94,36 @@ def record(
         after=None if after is None else redact(_jsonable(after)),
         status_code=status_code, **(request_meta(request) if request is not None else {}),
     )
+
+
+# Requests refused without valid credentials (401) are recorded, at most this many a minute per
+# client address (a burst of as many), and this many a minute from all addresses together: the
+# first attempts of a guesser are in the log, a flood (or a botnet's) cannot fill the table.
+UNAUTHENTICATED_PER_ADDRESS = live_config.RateLimit(True, 10, 10, "audit")
+UNAUTHENTICATED_ALL = live_config.RateLimit(True, 600, 600, "audit")
+_last_warning: dict[str, float] = {}
+
+
+def _warn_once_a_minute(what: str, message: str, *args) -> None:
+    if time.monotonic() - _last_warning.get(what, -60.0) >= 60:
+        _last_warning[what] = time.monotonic()
+        log.warning(message, *args)
+
+
+def record_unauthenticated(*, request=None, **entry) -> AuditEntry | None:
+    """record() for a request refused without valid credentials, unless its address (or all of
+    them) has had its share this minute. Redis (the shared counters) unreachable: not recorded,
+    since nothing would then bound a flood; logged once a minute."""
+    address = request_meta(request)["remote_addr"] if request is not None else ""
+    try:
+        allowed = throttling.take(f"audit-unauthenticated:{address}", UNAUTHENTICATED_PER_ADDRESS)[0] \
+            and throttling.take("audit-unauthenticated:*", UNAUTHENTICATED_ALL)[0]
+    except Exception as exc:  # noqa: BLE001  the request's answer must not depend on the audit log
+        _warn_once_a_minute("redis", "unauthenticated refusals not audited: Redis unavailable (%s)", exc)
+        return None
+    if not allowed:
+        _warn_once_a_minute("flood", "unauthenticated refusals over the audit rate (%d a minute per address, "
+                            "%d overall): not all audited; the last from %s", UNAUTHENTICATED_PER_ADDRESS.per_minute,
+                            UNAUTHENTICATED_ALL.per_minute, address or "?")
+        return None
+    return record(request=request, **entry)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from console_app.present import outcome, schedule_view, seconds_between
-from instances_app import deadletters as inbox_letters
+from instances_app import all_deadletters
 from tasks_app import states
 from tasks_app.models import Run, RunAttempt, Task
 from workers_app.models import Worker
@@ -263,9 +263,7 @@ DEAD_PAGE = 50
 def dead_letters(limit: int = DEAD_PAGE) -> dict:
     """Dead runs and inbox dead letters together, newest first, each with its source, reason
     and history. The inbox part comes from Redis: if it is unreachable the runs still show."""
-    runs = list(Run.objects.filter(status=states.DEAD).select_related("task")
-                .defer(*OUTPUT_FIELDS, "task__spec", "task__schedule", "task__params", "task__description")
-                .order_by("-created_at", "-id")[:limit])
+    runs = all_deadletters.list_runs(limit=limit)  # the API's and the CLI's listing
     attempts = defaultdict(list)
     for attempt in RunAttempt.objects.filter(run__in=[r.pk for r in runs]).order_by("run_id", "attempt"):
         attempts[attempt.run_id].append(attempt)
@@ -273,7 +271,7 @@ def dead_letters(limit: int = DEAD_PAGE) -> dict:
                 "reason": r.error, "history": attempts.get(r.pk, [])} for r in runs]
     inbox_error = ""
     try:
-        for letter in inbox_letters.list_letters(None, limit):
+        for letter in all_deadletters.list_inbox(None, limit):
             moved = parse_datetime(letter.get("moved_at") or "") or None
             letters.append({"source": "inbox", "id": f"inbox-{letter['instance_id']}-{letter['id']}", "at": moved,
                             "letter": letter, "reason": letter.get("reason", ""), "history": letter.get("history", [])})

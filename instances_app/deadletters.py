@@ -10,9 +10,20 @@ from scheduler_project.redis_store import keys
 from scheduler_project.redis_store.accounting import redis_op, redis_pipeline
 from scheduler_project.redis_store.client import get_redis
 
+MAX_STREAM_PART = 2**64 - 1  # Redis stream ids are two unsigned 64-bit numbers
+
 
 class UnknownDeadLetter(ObjectDoesNotExist):
     pass
+
+
+def valid_entry_id(entry_id: str) -> bool:
+    """A stream entry id Redis can take: <ms>-<seq>, each at most 2^64 - 1. Redis answers a
+    larger one (or any other shape) with an error, not a miss; here it names no letter. Every
+    caller (API, console) goes through get/replay/purge, so this is the one check."""
+    ms, _, seq = entry_id.partition("-") if isinstance(entry_id, str) else ("", "", "")
+    return (ms.isascii() and ms.isdigit() and seq.isascii() and seq.isdigit()
+            and int(ms) <= MAX_STREAM_PART and int(seq) <= MAX_STREAM_PART)
 
 
 class UnknownInstance(ObjectDoesNotExist):
@@ -66,6 +77,8 @@ def list_letters(instance_id: str | None = None, count: int = 100) -> list[dict]
 
 
 def get(instance_id: str, entry_id: str) -> dict:
+    if not valid_entry_id(entry_id):
+        raise UnknownDeadLetter(f"no dead letter {entry_id} in the DLQ of instance {instance_id}")
     entries = redis_op("xrange", get_redis().xrange, keys.dlq(instance_id), min=entry_id, max=entry_id)
     if not entries:
         raise UnknownDeadLetter(f"no dead letter {entry_id} in the DLQ of instance {instance_id}")
@@ -87,6 +100,9 @@ def purge(instance_id: str, entry_ids: list[str] | None = None) -> int:
     require_instance(instance_id)
     redis = get_redis()
     if entry_ids:
+        entry_ids = [e for e in entry_ids if valid_entry_id(e)]  # the others name no letter
+        if not entry_ids:
+            return 0
         return redis_op("xdel", redis.xdel, keys.dlq(instance_id), *entry_ids)
     count = depth(instance_id)
     redis_op("delete", redis.delete, keys.dlq(instance_id))

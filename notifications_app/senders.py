@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
 from notifications_app import messages
-from notifications_app.targets import TargetRefused, check_resolved
+from notifications_app.targets import TargetRefused, check_resolved, policy
+from scheduler_project import outbound
 from scheduler_project.version import __version__
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
@@ -77,6 +78,8 @@ def send_webhook(channel, notification) -> Outcome:
             if 200 <= code < 300:
                 return Outcome(True, code)
             detail = _excerpt(response)
+    except TargetRefused as exc:  # at connect time: the name resolved elsewhere since the check
+        return Outcome(False, error=f"refused: {exc}", permanent=True)
     except requests.Timeout as exc:
         return Outcome(False, error=f"timed out after {timeout:g}s: {_scrub(str(exc), channel.url)}")
     except requests.RequestException as exc:
@@ -92,9 +95,11 @@ _local = threading.local()
 def _session() -> requests.Session:
     """One session per delivery thread: connections to a target are kept alive between messages
     (a burst of notifications to one webhook is one TCP connection, not one each)."""
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = _local.session = requests.Session()
+    current = policy()
+    session, used = getattr(_local, "session", None), getattr(_local, "policy", None)
+    if session is None or used != current:  # the policy changed (settings): a session of its own
+        session = _local.session = outbound.session(current)
+        _local.policy = current
     return session
 
 

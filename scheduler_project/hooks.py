@@ -46,6 +46,9 @@ ensure_config_keys = Hook("ensure_config_keys", lambda: False)
 # audit_app: the redacted state of a row before a request changes it, and writing one entry.
 audit_snapshot = Hook("audit_snapshot", lambda obj: None)
 audit_record = Hook("audit_record", lambda **entry: None)
+# ... and one entry for a request refused without valid credentials (401), rate-limited per
+# client address so that a flood cannot fill the table.
+audit_record_unauthenticated = Hook("audit_record_unauthenticated", lambda **entry: None)
 # instances_app: whether a control role of any instance is alive now (its presence lists it):
 # `serve --mode dispatcher` warns without one, since beat's fires are runs only once a control
 # role takes them. None: cannot tell (no instances_app, or Redis unreachable).

@@ -92,6 +92,13 @@ __all__ = [
 ]
 
 MAX_INTERVAL_SECONDS = 366 * 86400
+# A cron expression longer than this is refused before it is parsed (no real one comes close).
+MAX_CRON_LENGTH = 256
+# django-celery-beat's CrontabSchedule columns (varchar): a valid expression whose field, in
+# celery's syntax, does not fit its column would be a database error on save; refused instead.
+# tests/api/test_a_cron_expression_too_long_for_beat_is_refused.py checks these against
+# the model.
+CELERY_FIELD_LIMITS = {"minute": 240, "hour": 96, "day-of-month": 124, "month": 64, "day-of-week": 64}
 _UTC = UTC
 _KINDS = ("cron", "interval_seconds", "at")
 _ALLOWED = {"cron": {"cron", "timezone"}, "interval_seconds": {"interval_seconds", "anchor"}, "at": {"at"}}
@@ -138,10 +145,19 @@ class Cron:
 
     def __post_init__(self):
         _check_timezone(self.timezone)
+        if isinstance(self.expression, str) and len(self.expression) > MAX_CRON_LENGTH:
+            raise ScheduleError(
+                f"schedule.cron: {len(self.expression)} characters; at most {MAX_CRON_LENGTH}"
+            )
         try:
-            cron.parse(self.expression)
+            spec = cron.parse(self.expression)
         except cron.CronError as exc:
             raise ScheduleError(f"schedule.cron: {exc}") from None
+        for (field, limit), value in zip(CELERY_FIELD_LIMITS.items(), spec.celery_fields()):
+            if len(value) > limit:
+                raise ScheduleError(
+                    f"schedule.cron: the {field} field is {len(value)} characters in celery's syntax; at most {limit}"
+                )
 
     @property
     def spec(self) -> cron.CronSpec:

@@ -11,12 +11,17 @@ Errors name the field: {"spec.command": "must be a non-empty string", ...}.
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlsplit
 
 SHELL_KEYS = frozenset({"command", "argv", "env", "cwd"})
 HTTP_KEYS = frozenset({"url", "method", "headers", "body", "expected_statuses", "timeout_seconds"})
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 TYPES = ("shell", "http")
+# An environment variable name a shell can use: a shell spec's env names, and a run's parameter
+# names (a shell command gets each as TP_PARAM_<NAME>, so "a b=c" would break its environment).
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+ENV_NAME_RULE = "letters, digits and _, not starting with a digit"
 
 
 class SpecError(ValueError):
@@ -33,6 +38,22 @@ def _str_map(value) -> bool:
 
 def _has_nul(*values: str) -> bool:
     return any("\0" in v for v in values)
+
+
+def _bad_env_name(names) -> str | None:
+    """The first name that is not an environment variable name, or None."""
+    return next((n for n in names if not (isinstance(n, str) and ENV_NAME.match(n))), None)
+
+
+def params_errors(params) -> dict[str, str]:
+    """A task's default parameters, or a trigger's or a replay's: an object whose names are
+    environment variable names. The one check: Task.clean() and the trigger/replay services."""
+    if not isinstance(params, dict):
+        return {"params": "must be an object"}
+    bad = _bad_env_name(params)
+    if bad is not None:
+        return {"params": f"parameter name {bad!r} is not an environment variable name ({ENV_NAME_RULE})"}
+    return {}
 
 
 def shell_errors(spec) -> dict[str, str]:
@@ -61,9 +82,9 @@ def shell_errors(spec) -> dict[str, str]:
     if env is not None:
         if not _str_map(env):
             errors["spec.env"] = "must map names to string values"
-        elif any(not k or "=" in k for k in env):
-            errors["spec.env"] = 'names must be non-empty and must not contain "="'
-        elif _has_nul(*env, *env.values()):
+        elif (bad := _bad_env_name(env)) is not None:
+            errors["spec.env"] = f"{bad!r} is not an environment variable name ({ENV_NAME_RULE})"
+        elif _has_nul(*env.values()):
             errors["spec.env"] = "must not contain NUL characters"
     cwd = spec.get("cwd")
     if cwd is not None:

@@ -1,9 +1,11 @@
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 
 from accounts_app.models import ROLES, APIKey
+from scheduler_project.api.serializers import ModelSerializer, RefusesUnknownFields, Serializer
 
 
-class APIKeySerializer(serializers.ModelSerializer):
+class APIKeySerializer(ModelSerializer):
     """A key as listed: never its secret, nor its hash."""
 
     name = serializers.CharField(max_length=50)
@@ -26,8 +28,16 @@ class CreatedAPIKeySerializer(APIKeySerializer):
         read_only_fields = [*APIKeySerializer.Meta.read_only_fields, "key"]
 
 
-class WhoAmISerializer(serializers.Serializer):
+class WhoAmISerializer(Serializer):
     principal = serializers.CharField(help_text="key:<name>, user:<username> or anonymous")
     kind = serializers.ChoiceField(choices=["key", "user", "anonymous"])
     roles = serializers.ListField(child=serializers.CharField())
     auth_disabled = serializers.BooleanField()
+
+
+class TokenObtainSerializer(RefusesUnknownFields, TokenObtainPairSerializer):
+    """simplejwt's, refusing unknown fields as every other body does."""
+
+
+class TokenRefreshBodySerializer(RefusesUnknownFields, TokenRefreshSerializer):
+    """simplejwt's, refusing unknown fields as every other body does."""

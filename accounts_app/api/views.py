@@ -6,7 +6,13 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts_app import services
-from accounts_app.api.serializers import APIKeySerializer, CreatedAPIKeySerializer, WhoAmISerializer
+from accounts_app.api.serializers import (
+    APIKeySerializer,
+    CreatedAPIKeySerializer,
+    TokenObtainSerializer,
+    TokenRefreshBodySerializer,
+    WhoAmISerializer,
+)
 from accounts_app.models import ROLES, APIKey
 from scheduler_project.api.errors import ConflictError
 from scheduler_project.api.pagination import StandardPagination
@@ -92,8 +98,12 @@ class TokenObtainView(_TokenView, TokenObtainPairView):
     """Username and password for an access token (lifetime [api.auth] jwt_expiration_hours)
     and a refresh token (refresh_token_expiration_days)."""
 
+    serializer_class = TokenObtainSerializer
+
 
 class RefreshTokenView(_TokenView, TokenRefreshView):
     """A refresh token for a new access token."""
+
+    serializer_class = TokenRefreshBodySerializer
 
 

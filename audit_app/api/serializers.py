@@ -1,9 +1,8 @@
-from rest_framework import serializers
-
 from audit_app.models import AuditEntry
+from scheduler_project.api.serializers import ModelSerializer
 
 
-class AuditEntrySerializer(serializers.ModelSerializer):
+class AuditEntrySerializer(ModelSerializer):
     class Meta:
         model = AuditEntry
         fields = ["id", "at", "principal", "action", "object_type", "object_id", "object_repr", "before", "after",

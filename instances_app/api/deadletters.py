@@ -19,7 +19,6 @@ from instances_app.api.serializers import (
     InboxPurgeResultSerializer,
     InboxPurgeSerializer,
     InboxReplayResultSerializer,
-    valid_entry_id,
 )
 from scheduler_project.api.permissions import ADMIN, TASK_READ, TASK_WRITE
 from scheduler_project.api.viewsets import BaseViewSet
@@ -31,7 +30,7 @@ MAX_COUNT = 1000
 
 def parse_letter_id(letter_id: str) -> tuple[str, str]:
     match = LETTER_ID.match(letter_id)
-    if not match or not valid_entry_id(match.group("entry")):
+    if not match or not deadletters.valid_entry_id(match.group("entry")):
         raise exceptions.NotFound(f"no dead letter {letter_id}")
     return match.group("instance"), match.group("entry")
 

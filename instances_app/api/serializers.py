@@ -1,7 +1,10 @@
 from rest_framework import serializers
 
+from instances_app.deadletters import valid_entry_id
+from scheduler_project.api.serializers import Serializer
 
-class InstanceSerializer(serializers.Serializer):
+
+class InstanceSerializer(Serializer):
     instance_id = serializers.CharField()
     roles = serializers.ListField(child=serializers.CharField(), help_text="roles alive in this instance")
     leader = serializers.BooleanField(help_text="holds the leader lease: its beat fires the schedules")
@@ -13,7 +16,7 @@ class InstanceSerializer(serializers.Serializer):
     seen_at = serializers.CharField(allow_null=True, help_text="when it last announced itself (ISO 8601)")
 
 
-class InboxDeadLetterSerializer(serializers.Serializer):
+class InboxDeadLetterSerializer(Serializer):
     id = serializers.CharField(help_text='"inbox-<instance id>-<stream entry id>"')
     source = serializers.CharField(help_text='always "inbox"')
     instance_id = serializers.CharField()
@@ -27,7 +30,7 @@ class InboxDeadLetterSerializer(serializers.Serializer):
     moved_at = serializers.CharField(allow_null=True)
 
 
-class InboxReplayResultSerializer(serializers.Serializer):
+class InboxReplayResultSerializer(Serializer):
     source = serializers.CharField()
     replayed = serializers.CharField()
     instance_id = serializers.CharField()
@@ -36,14 +39,6 @@ class InboxReplayResultSerializer(serializers.Serializer):
 
 INSTANCE_ID = r"[A-Za-z0-9_.:-]{1,200}"
 STREAM_ENTRY_ID = r"[0-9]{1,20}-[0-9]{1,20}"
-MAX_STREAM_PART = 2**64 - 1  # Redis stream ids are two unsigned 64-bit numbers
-
-
-def valid_entry_id(entry_id: str) -> bool:
-    """A stream entry id Redis can take: <ms>-<seq>, each at most 2^64 - 1 (the pattern alone lets
-    20 digits through, and Redis answers a larger one with an error, not a miss)."""
-    ms, _, seq = entry_id.partition("-")
-    return ms.isdigit() and seq.isdigit() and int(ms) <= MAX_STREAM_PART and int(seq) <= MAX_STREAM_PART
 
 
 def _entry_id(value: str) -> str:
@@ -52,14 +47,14 @@ def _entry_id(value: str) -> str:
     return value
 
 
-class InboxPurgeSerializer(serializers.Serializer):
+class InboxPurgeSerializer(Serializer):
     instance = serializers.RegexField(rf"^{INSTANCE_ID}$", help_text="the instance whose DLQ to purge")
     ids = serializers.ListField(child=serializers.RegexField(rf"^{STREAM_ENTRY_ID}$", validators=[_entry_id]),
                                 required=False, max_length=10000,
                                 help_text="only these stream entry ids (default: the whole DLQ)")
 
 
-class InboxPurgeResultSerializer(serializers.Serializer):
+class InboxPurgeResultSerializer(Serializer):
     source = serializers.CharField()
     instance_id = serializers.CharField()
     deleted = serializers.IntegerField()

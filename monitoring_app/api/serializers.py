@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from scheduler_project.api.serializers import Serializer
 from tasks_app import states
 from workers_app.models import Worker
 
@@ -12,31 +13,31 @@ WorkerCountsSerializer = type(
 )
 
 
-class RunStatsSerializer(serializers.Serializer):
+class RunStatsSerializer(Serializer):
     last_hour = StatusCountsSerializer()
     last_24h = StatusCountsSerializer()
 
 
-class TaskStatsSerializer(serializers.Serializer):
+class TaskStatsSerializer(Serializer):
     total = serializers.IntegerField()
     enabled = serializers.IntegerField()
 
 
-class StatsSerializer(serializers.Serializer):
+class StatsSerializer(Serializer):
     generated_at = serializers.DateTimeField()
     runs = RunStatsSerializer(help_text="runs created in the window, by current status")
     workers = WorkerCountsSerializer()
     tasks = TaskStatsSerializer()
 
 
-class CheckSerializer(serializers.Serializer):
+class CheckSerializer(Serializer):
     status = serializers.ChoiceField(choices=["ok", "warning", "failed"])
     required = serializers.BooleanField(help_text="a failed required check makes the answer 503")
     latency_ms = serializers.FloatField(allow_null=True)
     detail = serializers.CharField(allow_blank=True)
 
 
-class ReplicaSerializer(serializers.Serializer):
+class ReplicaSerializer(Serializer):
     name = serializers.CharField(help_text="its key in [database.read_replicas]")
     fit = serializers.BooleanField(help_text="read-only requests read from it (reachable, a standby, lag within bound)")
     lag_seconds = serializers.FloatField(allow_null=True, help_text="how long ago the primary was where it is now")
@@ -47,7 +48,7 @@ class ReplicaSerializer(serializers.Serializer):
     checked_at = serializers.DateTimeField(allow_null=True, help_text="by this API process, every few seconds")
 
 
-class HealthSerializer(serializers.Serializer):
+class HealthSerializer(Serializer):
     status = serializers.ChoiceField(choices=["ok", "degraded", "unavailable"])
     checked_at = serializers.DateTimeField()
     checks = serializers.DictField(child=CheckSerializer())

@@ -2,12 +2,12 @@ import django_filters
 
 from notifications_app import events
 from notifications_app.models import Channel, Notification, Rule
-from scheduler_project.api.filters import IdFilter, TimeFilter
+from scheduler_project.api.filters import BooleanFilter, IdFilter, TimeFilter
 
 
 class ChannelFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=Channel.Type.choices)
-    enabled = django_filters.BooleanFilter()
+    enabled = BooleanFilter()
 
     class Meta:
         model = Channel
@@ -17,7 +17,7 @@ class ChannelFilter(django_filters.FilterSet):
 class RuleFilter(django_filters.FilterSet):
     channel = IdFilter(field_name="channel_id", help_text="channel id")
     task = IdFilter(field_name="task_id", help_text="task id")
-    enabled = django_filters.BooleanFilter()
+    enabled = BooleanFilter()
 
     class Meta:
         model = Rule

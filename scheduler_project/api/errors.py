@@ -145,6 +145,8 @@ def _translate(exc: Exception, view=None) -> Exception:
     if isinstance(exc, Conflict):
         return ConflictError(str(exc))
     if isinstance(exc, EngineError):
+        if getattr(exc, "field", None):
+            return exceptions.ValidationError({exc.field: [str(exc)]})
         return Rejected(str(exc))
     if isinstance(exc, PermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)

@@ -40,6 +40,32 @@ class _AwareDateTimeField(forms.CharField):
             raise forms.ValidationError("out of range") from None
 
 
+class _StrictBooleanField(forms.NullBooleanField):
+    """true/false (or 1/0); anything else is an error, not "no filter" as django-filter's
+    NullBooleanField makes of `?enabled=maybe`."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise forms.ValidationError("must be true or false")
+
+    def validate(self, value):
+        pass
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = _StrictBooleanField
+
+
 class TimeFilter(django_filters.Filter):
     """An ISO 8601 time; naive means UTC."""
 

@@ -19,16 +19,40 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
+def whole_number(request, name: str, low: int, high: int, default: int) -> int:
+    """A query parameter that must be a whole number in [low, high]: a 400 naming it otherwise
+    (DRF's own pagination falls back to its default on `limit=-1` and caps `limit=10^9`
+    silently; a client must learn that its request was not what it meant)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise exceptions.ValidationError({name: [f"must be a whole number from {low} to {high}"]})
+    return int(raw)
+
+
 class StandardPagination(LimitOffsetPagination):
     default_limit = 50
     max_limit = 500
     max_offset = 10_000_000  # beyond any table paginated this way; keeps OFFSET inside a database integer
 
+    def get_limit(self, request):
+        return whole_number(request, self.limit_query_param, 1, self.max_limit, self.default_limit)
+
     def get_offset(self, request):
-        offset = super().get_offset(request)
-        if offset > self.max_offset:
-            raise exceptions.ValidationError({"offset": [f"must be at most {self.max_offset}"]})
-        return offset
+        return whole_number(request, self.offset_query_param, 0, self.max_offset, 0)
+
+    def get_schema_operation_parameters(self, view):
+        """The bounds get_limit/get_offset enforce, so a client generated from the schema
+        validates as the server does."""
+        return [
+            {"name": self.limit_query_param, "required": False, "in": "query",
+             "description": f"page size, 1 to {self.max_limit} (default {self.default_limit})",
+             "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit}},
+            {"name": self.offset_query_param, "required": False, "in": "query",
+             "description": f"rows to skip, 0 to {self.max_offset}",
+             "schema": {"type": "integer", "minimum": 0, "maximum": self.max_offset}},
+        ]
 
 
 class KeysetPagination(BasePagination):
@@ -41,12 +65,7 @@ class KeysetPagination(BasePagination):
     time_field = "created_at"
 
     def get_limit(self, request) -> int:
-        raw = request.query_params.get(self.limit_query_param)
-        if raw is None:
-            return self.default_limit
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_limit:
-            raise exceptions.ValidationError({"limit": [f"must be a whole number from 1 to {self.max_limit}"]})
-        return int(raw)
+        return whole_number(request, self.limit_query_param, 1, self.max_limit, self.default_limit)
 
     def _decode(self, raw: str):
         try:

@@ -1,5 +1,7 @@
 """JSON in, refusing what the database cannot store: NUL characters (PostgreSQL text and jsonb
-reject them) and unpaired surrogates (not encodable as UTF-8). A 400 naming the problem, where
+reject them) and unpaired surrogates (not encodable as UTF-8), and nesting deeper than MAX_DEPTH
+(Python's decoder raises RecursionError on a body nested about a thousand levels, which would be
+a 500; anything past MAX_DEPTH is refused by the walk below). A 400 naming the problem, where
 storing it would be a 500."""
 
 from rest_framework.exceptions import ParseError
@@ -29,6 +31,9 @@ def _check(value, depth=0):
 
 class StrictJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
         _check(data)
         return data

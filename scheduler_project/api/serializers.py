@@ -1,13 +1,34 @@
-"""Serializer bases shared by the apps' APIs."""
+"""Serializer bases shared by the apps' APIs. Every serializer of a request body derives from
+Serializer or ModelSerializer here (tests/api/test_unknown_fields_are_refused_naming_them.py
+checks it), so every write refuses the same way."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 
 from rest_framework import serializers
 
 
-class ModelSerializer(serializers.ModelSerializer):
+class RefusesUnknownFields:
+    """A body field the serializer does not know is a 400 naming it, not silently dropped: a
+    misspelt `expires_at` (for `expiry_date`) must not create an Admin key that never expires.
+    Read-only fields are known: a client may send back what it read."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                known = ", ".join(name for name, field in self.fields.items() if not field.read_only)
+                raise serializers.ValidationError({name: [f"unknown field (known: {known})"] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class Serializer(RefusesUnknownFields, serializers.Serializer):
+    pass
+
+
+class ModelSerializer(RefusesUnknownFields, serializers.ModelSerializer):
     """DRF's ModelSerializer, building its fields from the model once per class instead of on
     every instantiation (a list or a create makes at least one): each instance gets a deep copy,
     as DRF does for declared fields. Nothing a field is built from depends on the instance."""

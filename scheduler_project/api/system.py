@@ -22,19 +22,20 @@ from scheduler_project import live_config
 from scheduler_project.api import startup
 from scheduler_project.api.permissions import ADMIN, SYSTEM_READ
 from scheduler_project.api.schema import error_response
+from scheduler_project.api.serializers import Serializer
 from scheduler_project.api.viewsets import BaseAPIView
 from scheduler_project.config import ConfigError
 
 _STARTED = datetime.fromtimestamp(psutil.Process().create_time(), tz=UTC)
 
 
-class ComponentsSerializer(serializers.Serializer):
+class ComponentsSerializer(Serializer):
     database = serializers.CharField(help_text="sqlite or postgresql")
     broker = serializers.CharField(help_text="redis_stream or rabbitmq")
     redis = serializers.CharField(help_text="single or cluster")
 
 
-class InfoSerializer(serializers.Serializer):
+class InfoSerializer(Serializer):
     version = serializers.CharField()
     instance_id = serializers.CharField()
     environment = serializers.CharField()
@@ -70,7 +71,7 @@ class InfoView(BaseAPIView):
         })
 
 
-class ProvisionSerializer(serializers.Serializer):
+class ProvisionSerializer(Serializer):
     created = serializers.ListField(child=serializers.CharField())
     updated = serializers.ListField(child=serializers.CharField())
     revoked = serializers.ListField(child=serializers.CharField())
@@ -78,7 +79,7 @@ class ProvisionSerializer(serializers.Serializer):
     kept_revoked = serializers.ListField(child=serializers.CharField())
 
 
-class ReloadSerializer(serializers.Serializer):
+class ReloadSerializer(Serializer):
     files = serializers.ListField(child=serializers.CharField())
     applied = serializers.ListField(child=serializers.CharField(), help_text="changed keys now in force")
     restart_required = serializers.ListField(

@@ -98,10 +98,12 @@ class TaskplaneViewMixin:
 
     def _write_audit(self, request, response):
         principal = principal_of(request)
-        if not principal.authenticated and principal.roles == frozenset():
-            return  # never authenticated (401): nobody to record
+        # Never authenticated (a 401, or a 429 before it): recorded too, but rate-limited per
+        # client address by audit_app, since anyone can send these.
+        record = hooks.audit_record_unauthenticated if not principal.authenticated and not principal.roles \
+            else hooks.audit_record
         data = getattr(response, "data", None)
-        hooks.audit_record(
+        record(
             principal=principal.name, action=self.audit_action(), source="api",
             object_type=self.audit_type, object_id=self.audit_object_id(response),
             before=self._audit_before, after=data if isinstance(data, (dict, list)) else None,

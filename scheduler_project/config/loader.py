@@ -155,6 +155,8 @@ def _read_toml(path: Path, problems: list[Problem]) -> dict:
         problems.append(Problem(str(path), "file not found"))
     except tomllib.TOMLDecodeError as exc:
         problems.append(Problem(str(path), f"TOML syntax error: {exc}"))
+    except UnicodeDecodeError as exc:  # a binary file, or another encoding: TOML is UTF-8
+        problems.append(Problem(str(path), f"not a TOML text file: byte {exc.start} is not UTF-8"))
     except OSError as exc:
         problems.append(Problem(str(path), f"cannot read: {exc}"))
     return {}

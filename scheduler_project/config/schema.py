@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from scheduler_project.outbound import LOOPBACK
 from scheduler_project.queues import MAX_WORKER_TAGS  # a worker consumes a queue per combination of its tags
 
 Role = Literal["Admin", "TaskRead", "TaskWrite", "WorkerRead", "WorkerWrite", "SystemRead"]
@@ -166,6 +167,16 @@ class Worker(Section):
     worker_memory_limit_mb: int = Field(0, ge=0)  # 0: no limit
     max_output_bytes: int = Field(1_048_576, ge=1024, le=64 * 1_048_576)
     drain_deadline_seconds: int = Field(3600, ge=1)
+    # The HTTP target policy (scheduler_project/outbound.py): HTTP tasks never connect to
+    # link-local or cloud metadata addresses, nor to http_deny (default: this host, loopback),
+    # unless the address is inside http_allow. Private ranges are allowed unless denied here.
+    http_allow: list[str] = Field(default_factory=list)
+    http_deny: list[str] = Field(default_factory=lambda: list(LOOPBACK))
+
+    @field_validator("http_allow", "http_deny")
+    @classmethod
+    def _http_networks(cls, value: list[str]) -> list[str]:
+        return _networks(value)
 
     @field_validator("worker_id")
     @classmethod

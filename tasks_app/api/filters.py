@@ -1,6 +1,6 @@
 import django_filters
 
-from scheduler_project.api.filters import IdFilter, TimeFilter
+from scheduler_project.api.filters import BooleanFilter, IdFilter, TimeFilter
 from tasks_app import states
 from tasks_app.models import Run, Task
 
@@ -8,7 +8,7 @@ from tasks_app.models import Run, Task
 class TaskFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
     type = django_filters.ChoiceFilter(choices=Task.Type.choices)
-    enabled = django_filters.BooleanFilter()
+    enabled = BooleanFilter()
 
     class Meta:
         model = Task

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from scheduler_project.api.fields import ObjectField, StringListField
-from scheduler_project.api.serializers import ModelSerializer
+from scheduler_project.api.serializers import ModelSerializer, Serializer
 from tasks_app import states
 from tasks_app.api.fields import ScheduleField, SpecField
 from tasks_app.models import Run, RunAttempt, Task
@@ -24,19 +24,21 @@ class TaskSerializer(ModelSerializer):
         read_only_fields = ["id", "next_fire_at", "last_scheduled_for", "created_at", "updated_at"]
         # The unique constraint decides (scheduler_project.api.errors answers its violation with
         # the same 400): DRF's validator would SELECT first, one round trip per write, racily.
-        extra_kwargs = {"name": {"validators": []}}
+        # The bounds Task.clean() enforces, declared again so the OpenAPI schema describes them.
+        extra_kwargs = {"name": {"validators": []}, "retry_delay_seconds": {"min_value": 0},
+                        "retry_delay_max_seconds": {"min_value": 0}, "retry_backoff": {"min_value": 1}}
 
 
-class TriggerSerializer(serializers.Serializer):
+class TriggerSerializer(Serializer):
     params = ObjectField(required=False, help_text="overrides of the task's default parameters")
 
 
-class FireTimeSerializer(serializers.Serializer):
+class FireTimeSerializer(Serializer):
     utc = serializers.DateTimeField()
     local = serializers.CharField(help_text="ISO 8601 in the schedule's time zone, with its UTC offset")
 
 
-class NextFiresSerializer(serializers.Serializer):
+class NextFiresSerializer(Serializer):
     task = serializers.IntegerField()
     timezone = serializers.CharField(help_text="the cron schedule's zone; UTC for intervals and one-offs")
     fires = FireTimeSerializer(many=True)
@@ -80,11 +82,11 @@ class RunDetailSerializer(RunSerializer):
         read_only_fields = fields
 
 
-class ReplaySerializer(serializers.Serializer):
+class ReplaySerializer(Serializer):
     params = ObjectField(required=False, help_text="merged over the original run's parameters")
 
 
-class DeadLetterSerializer(serializers.Serializer):
+class DeadLetterSerializer(Serializer):
     """One dead run: a run whose retries are exhausted (`source` "run"). The inbox dead letters
     (Redis streams, `source` "inbox") are under /api/v1/dlq/inbox/."""
 
@@ -107,7 +109,7 @@ class DeadLetterSerializer(serializers.Serializer):
         return "run"
 
 
-class PurgeSerializer(serializers.Serializer):
+class PurgeSerializer(Serializer):
     source = serializers.ChoiceField(choices=["run"], default="run")
     older_than = serializers.CharField(
         required=False, help_text='only dead letters older than this: a duration ("30d", "12h", "90m", "3600s") '
@@ -118,6 +120,6 @@ class PurgeSerializer(serializers.Serializer):
                                 help_text='only these dead letters ("run-<id>")')
 
 
-class PurgeResultSerializer(serializers.Serializer):
+class PurgeResultSerializer(Serializer):
     source = serializers.CharField()
     deleted = serializers.IntegerField()

@@ -84,8 +84,7 @@ class Task(models.Model):
             parse_schedule(self.schedule, default_anchor=self.created_at)
         except ScheduleError as exc:
             errors["schedule"] = str(exc)
-        if not isinstance(self.params, dict):
-            errors["params"] = "must be an object"
+        errors.update(specs.params_errors(self.params))
         if not (isinstance(self.tags, list) and all(isinstance(t, str) and t for t in self.tags)):
             errors["tags"] = "must be a list of non-empty strings"
         elif any(not TAG_RE.match(t) for t in self.tags):
@@ -100,6 +99,10 @@ class Task(models.Model):
                 f"must be below message_queue.redis.visibility_timeout_seconds ({mq.redis.visibility_timeout_seconds}):"
                 " a longer run would be delivered to a second worker"
             )
+        for field in ("retry_delay_seconds", "retry_delay_max_seconds"):
+            value = getattr(self, field)
+            if value is not None and not value >= 0:  # also NaN
+                errors[field] = "must be at least 0"
         if self.retry_backoff < 1:
             errors["retry_backoff"] = "must be at least 1 (1: a constant delay)"
         if errors:

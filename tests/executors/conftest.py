@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.support.http_policy import allow_http_to
 from tests.support.processes import processes_with, sleepers, wait_for  # noqa: F401  shared with the e2e tests
 from workers_app.executors.execution_registry import ExecutionRegistry
 
@@ -50,6 +51,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, b"hello from the server", {"X-Test": "yes", "Content-Type": "text/plain"})
         elif path.startswith("/status/"):
             self._reply(int(path.rsplit("/", 1)[1]), b"status body")
+        elif path == "/redirect":  # to the URL given as the query
+            self._reply(302, b"", {"Location": query})
         elif path == "/big":
             self._reply(200, b"x" * int(query))
         elif path == "/slow-headers":
@@ -74,9 +77,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def http_server(monkeypatch):
-    """Base URL of a real HTTP server on 127.0.0.1 with a free port, in a thread."""
+def http_server(monkeypatch, settings):
+    """Base URL of a real HTTP server on 127.0.0.1 with a free port, in a thread. The worker's
+    HTTP target policy denies loopback by default: these tests allow 127.0.0.1 explicitly."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # a CI proxy must not intercept it
+    allow_http_to(settings, "127.0.0.1/32")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

@@ -2,6 +2,7 @@ import json
 import socket
 import time
 
+from tests.support.http_policy import allow_http_to
 from workers_app.executors import run_http, run_spec
 
 
@@ -62,7 +63,8 @@ def test_a_body_that_stalls_times_out_and_keeps_what_arrived(http_server):
     assert result.stdout == "first part "
 
 
-def test_a_refused_connection_fails_with_the_reason():
+def test_a_refused_connection_fails_with_the_reason(settings):
+    allow_http_to(settings, "127.0.0.1/32")
     # A port bound but not listening refuses, and stays ours while the test runs (a port merely
     # found free could be taken by another test process meanwhile).
     with socket.socket() as closed:

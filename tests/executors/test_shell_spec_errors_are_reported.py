@@ -17,7 +17,7 @@ from workers_app.executors import run_shell
         ({"argv": ["echo", 1]}, "spec.argv: must be a non-empty list"),
         ({"command": "true", "env": ["A=1"]}, "spec.env: must map names to string values"),
         ({"command": "true", "env": {"A": 1}}, "spec.env: must map names to string values"),
-        ({"command": "true", "env": {"A=B": "1"}}, 'spec.env: names must be non-empty and must not contain "="'),
+        ({"command": "true", "env": {"A=B": "1"}}, "spec.env: 'A=B' is not an environment variable name"),
         ({"command": "true", "cwd": "/no/such/dir"}, "is not an existing directory"),
         ({"command": "true", "cwd": 3}, "spec.cwd: must be an absolute path"),
         ({"command": "a\0b"}, "NUL"),

@@ -45,5 +45,3 @@ class Console:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
-    def log_lines(self) -> list[str]:
-        return self.page.locator("#log .line").all_inner_texts()

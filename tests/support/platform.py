@@ -58,6 +58,7 @@ worker_stall_seconds = 5
 
 [worker]
 heartbeat_interval_seconds = 1
+http_allow = ["127.0.0.0/8"]  # the tests' HTTP receivers listen on loopback, denied by default
 
 [notifications]
 sweep_interval_seconds = 1

@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
 from scheduler_project.api.fields import StringListField
+from scheduler_project.api.serializers import ModelSerializer, Serializer
 from workers_app.models import RejectedMessage, Worker
 
 
-class WorkerSerializer(serializers.ModelSerializer):
+class WorkerSerializer(ModelSerializer):
     """A worker node as its heartbeats describe it (read-only: the control role writes it)."""
 
     task_types = StringListField(read_only=True)
@@ -22,14 +23,14 @@ class WorkerSerializer(serializers.ModelSerializer):
         read_only_fields = [f.name for f in Worker._meta.concrete_fields if f.name not in ("id", "last_listed")]
 
 
-class DrainSerializer(serializers.Serializer):
+class DrainSerializer(Serializer):
     deadline_seconds = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=7 * 86400,
         help_text="running work should end within this; default [worker] drain_deadline_seconds",
     )
 
 
-class RejectedMessageSerializer(serializers.ModelSerializer):
+class RejectedMessageSerializer(ModelSerializer):
     class Meta:
         model = RejectedMessage
         fields = ["id", "received_at", "reason", "detail", "queue", "exchange", "task_name", "message_id",

@@ -1,4 +1,6 @@
-"""Run an HTTP task with requests: status, headers and a capped, streamed body."""
+"""Run an HTTP task with requests: status, headers and a capped, streamed body. Where it may
+connect is the HTTP target policy (`[worker] http_allow` / `http_deny`), enforced by
+scheduler_project.outbound at connect time, after DNS resolution, on every redirect hop."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import time
 import requests
 from urllib3.exceptions import HTTPError, ReadTimeoutError
 
+from scheduler_project import outbound
 from tasks_app.specs import SpecError, http_request
 
 from .result import UNKNOWN_TOTAL, ExecutionResult, cap_text
@@ -19,12 +22,24 @@ def parse_spec(spec: dict) -> dict:
     return http_request(spec)
 
 
+def worker_policy() -> outbound.Policy:
+    """This worker's HTTP target policy, from its configuration (read for each run)."""
+    from django.conf import settings
+
+    worker = settings.TP.worker
+    return outbound.Policy(
+        allow=outbound.networks(worker.http_allow), deny=outbound.networks(worker.http_deny),
+        allow_setting="[worker] http_allow", deny_setting="[worker] http_deny",
+    )
+
+
 def _limit(timeout: float | None, spec_timeout: float | None) -> float | None:
     limits = [t for t in (timeout, spec_timeout) if t is not None and t > 0]
     return min(limits) if limits else None
 
 
-def run_http(spec: dict, *, timeout: float | None, output_cap: int = 1_048_576) -> ExecutionResult:
+def run_http(spec: dict, *, timeout: float | None, output_cap: int = 1_048_576,
+             policy: outbound.Policy | None = None) -> ExecutionResult:
     """Make the request; never raises for a bad spec or a network failure.
 
     The time limit is the smaller of `timeout` and the spec's timeout_seconds. requests applies
@@ -42,14 +57,21 @@ def run_http(spec: dict, *, timeout: float | None, output_cap: int = 1_048_576) 
         return result("failed", error=str(exc))
     limit = _limit(timeout, req["timeout"])
     deadline = started + limit if limit else None
+    policy = policy or worker_policy()
+    try:
+        outbound.check_url(req["url"], policy)
+    except outbound.TargetRefused as exc:
+        return result("failed", error=f"refused by the HTTP target policy: {exc}")
     response = None
     try:
-        with requests.Session() as session:
+        with outbound.session(policy) as session:
             try:
                 response = session.request(
                     req["method"], req["url"], headers=req["headers"], data=req["data"], params=req["params"],
                     timeout=limit, stream=True,
                 )
+            except outbound.TargetRefused as exc:  # at connect time: this URL, or a redirect's
+                return result("failed", error=f"refused by the HTTP target policy: {exc}")
             except requests.Timeout as exc:
                 return result("timed_out", error=f"timed out after {limit:g}s: {exc}")
             except requests.RequestException as exc:

@@ -121,7 +121,7 @@
   function liveLog(panel) {
     var url = panel.getAttribute("data-events-url"), state = document.getElementById("live-state");
     var follow = document.getElementById("follow"), final = (panel.getAttribute("data-final") || "").split(" ");
-    var lastId = "", source = null, done = false, lines = 0, retry = null, opened = 0;
+    var lastId = "", source = null, done = false, lines = 0, retry = null, opened = 0, shown = null;
     function setState(text, on) { if (state) { state.textContent = text; state.className = "live-state " + (on ? "on" : "off"); } }
     function atBottom() { return panel.scrollHeight - panel.scrollTop - panel.clientHeight < 24; }
     panel.addEventListener("scroll", function () { if (follow) { follow.checked = atBottom(); } });
@@ -137,6 +137,7 @@
       }
       panel.appendChild(div);
     }
+    function liveTexts() { return Array.prototype.map.call(panel.querySelectorAll(".line"), function (el) { return el.textContent; }); }
     function note(text) { var div = document.createElement("div"); div.className = "note"; div.textContent = text; panel.appendChild(div); }
     function onOutput(event) {
       lastId = event.lastEventId || lastId;
@@ -174,7 +175,9 @@
       refresh("summary");
       if (final.indexOf(data.status) >= 0) {
         done = true;
-        setTimeout(function () { close(); refresh("summary"); refresh("output"); }, 1200);  // the stream's tail: late lines
+        setTimeout(function () {  // the stream's tail: late lines; then the captured output replaces the live one
+          shown = liveTexts(); close(); refresh("summary"); refresh("output");
+        }, 1200);
       }
     }
     function refresh(part) {
@@ -207,6 +210,7 @@
       reconnect: function () { if (source) { source.close(); source = null; } open(); },  // a forced reconnect
       lastEventId: function () { return lastId; },
       lines: function () { return lines; },
+      shownLines: function () { return shown || liveTexts(); },  // what the live panel showed, kept once it is replaced
       connections: function () { return opened; }  // streams opened so far (reconnects included)
     };
     open();
