@@ -54,8 +54,9 @@ def enqueue(instance_id: str, message_type: str, body: dict) -> str:
 
 def ensure_group(instance_id: str) -> None:
     try:
+        # BUSYGROUP: the group exists already (every start after the first): the answer we expect.
         redis_op("xgroup_create", get_redis().xgroup_create, keys.inbox(instance_id), p2().stream_group,
-                 id="0", mkstream=True)
+                 id="0", mkstream=True, expect_errors=("BUSYGROUP",))
     except redis.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
@@ -123,8 +124,9 @@ def read_and_handle(instance_id: str, consumer: str, block_ms: int | None = None
 
 def pending_count(instance_id: str) -> int:
     try:
-        summary = redis_op("xpending", get_redis().xpending, keys.inbox(instance_id), p2().stream_group)
-    except redis.ResponseError:  # no stream or group yet
+        summary = redis_op("xpending", get_redis().xpending, keys.inbox(instance_id), p2().stream_group,
+                           expect_errors=("NOGROUP",))
+    except redis.ResponseError:  # no stream or group yet (presence asks before the reader made them)
         return 0
     return int(summary.get("pending", 0)) if isinstance(summary, dict) else 0
 

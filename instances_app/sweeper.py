@@ -84,7 +84,8 @@ def sweep_batch(instance_id: str, cursor: str) -> tuple[str, dict] | None:
     me = sweeper_name()
     try:
         claimed = redis_op("xautoclaim", get_redis().xautoclaim, keys.inbox(instance_id), p2.stream_group, me,
-                           min_idle_time=p2.dlq_min_idle_ms, start_id=cursor, count=p2.dlq_scan_count)
+                           min_idle_time=p2.dlq_min_idle_ms, start_id=cursor, count=p2.dlq_scan_count,
+                           expect_errors=("NOGROUP",))  # an inbox nothing was ever sent to
     except redis.ResponseError as exc:
         if "NOGROUP" in str(exc):
             return None

@@ -13,6 +13,7 @@ the families without touching Redis or the database, so registering runs no quer
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 
@@ -84,12 +85,15 @@ class PlatformCollector:
         pipe = get_redis().pipeline(transaction=False)
         for name in METRICS:
             pipe.hgetall(metric_key(name))
-        for metric, stored in zip(METRICS.values(), pipe.execute()):
-            yield (_counter if metric.kind == "counter" else _histogram)(metric, stored or {})
+        stored_all = pipe.execute()
+        live = presence.live_instances()
+        known = {"instance_id": tuple(sorted(item["instance_id"] for item in live))}
+        for metric, stored in zip(METRICS.values(), stored_all):
+            yield (_counter if metric.kind == "counter" else _histogram)(metric, stored or {}, known)
 
         present = self._gauge("taskplane_instance_present")
         leader = self._gauge("taskplane_instance_leader")
-        for item in presence.live_instances():
+        for item in live:
             present.add_metric([item["instance_id"]], 1)
             leader.add_metric([item["instance_id"]], 1 if item["leader"] else 0)
         pending = self._gauge("scheduler_phase2_inbox_pending")
@@ -138,17 +142,28 @@ class PlatformCollector:
         return GaugeMetricFamily(name, doc, labels=labels)
 
 
-def _counter(metric, stored: dict):
+def _zero_series(metric, known: dict) -> list[str]:
+    """The label fields (as counters.label_field writes them) of every series the metric is known
+    to have: exported as 0 until counted (definitions.Metric.zero)."""
+    values = {**known, **dict(metric.zero)}
+    if not all(values.get(label) for label in metric.labels):
+        return [] if metric.labels else [json.dumps([])]
+    return [json.dumps(list(combo), separators=(",", ":"))
+            for combo in itertools.product(*(values[label] for label in metric.labels))]
+
+
+def _counter(metric, stored: dict, known: dict | None = None):
     family = _family(metric)
+    stored = {**dict.fromkeys(_zero_series(metric, known or {}), 0), **stored}
     for field, value in sorted(stored.items()):
         family.add_metric(json.loads(field), float(value))
     return family
 
 
-def _histogram(metric, stored: dict):
+def _histogram(metric, stored: dict, known: dict | None = None):
     """Bucket counts are stored non-cumulative (one HINCRBY per observation); Prometheus
     wants them cumulative, ending with +Inf = the count."""
-    series: dict[str, dict] = {}
+    series: dict[str, dict] = {labels: {} for labels in _zero_series(metric, known or {})}
     for field, value in stored.items():
         kind, _, rest = field.partition(":")
         if kind == "b":

@@ -21,7 +21,9 @@ def _refuse_bad_config(sender=None, **kwargs):
     load_config_or_exit()
 
 
-app.config_from_object("django.conf:settings", namespace="CELERY")
+# Only the CELERY_* settings, under Celery's own names (celery_conf.py): everything in Celery's
+# configuration is readable by anyone with broker credentials (`inspect conf`, `report`).
+app.config_from_object("scheduler_project.celery_conf:CELERY")
 app.autodiscover_tasks()
 
 

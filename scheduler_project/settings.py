@@ -266,6 +266,10 @@ CELERY_TASK_CREATE_MISSING_QUEUES = True
 CELERY_TASK_DEFAULT_DELIVERY_MODE = "persistent" if MQ.durable_queues else "transient"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
+# Every message passes scheduler_project/broker_guard.py before Celery's handler: the wrong role's
+# task, an unknown one, pickle or YAML, a body of the wrong shape are refused and recorded, never
+# run, never the consumer's end (issue 15 items 2, 3, 5).
+CELERY_WORKER_CONSUMER = "scheduler_project.broker_guard:GuardedConsumer"
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BROKER_TRANSPORT_OPTIONS = MQ.transport_options()

@@ -16,3 +16,6 @@ PONG = "control.pong"
 NOTIFY = "notifications.deliver"
 # beat -> control: run-level SLAs (late, stale, long_running), due retries, abandoned claims.
 SWEEP_NOTIFICATIONS = "control.sweep_notifications"
+# any role's consumer -> control (control queue): a message it refused, for the dead-letter record
+# (scheduler_project/broker_guard.py; workers_app keeps it as a RejectedMessage).
+REJECTED = "control.message_rejected"

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from workers_app import services
-from workers_app.models import Worker
+from workers_app.models import RejectedMessage, Worker
 
 
 @admin.register(Worker)
@@ -40,3 +40,23 @@ class WorkerAdmin(admin.ModelAdmin):
         for worker in queryset:
             services.resume(worker.worker_id, by=f"admin:{request.user.get_username()}")
         self.message_user(request, f"Resumed {queryset.count()} worker(s).", messages.SUCCESS)
+
+
+@admin.register(RejectedMessage)
+class RejectedMessageAdmin(admin.ModelAdmin):
+    """Read-only: broker messages a role refused, kept by the control role (broker_guard.py)."""
+
+    list_display = ("received_at", "reason", "task_name", "queue", "node", "content_type", "detail")
+    list_filter = ("reason", "role")
+    search_fields = ("task_name", "queue", "message_id", "node", "detail")
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in RejectedMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -63,3 +63,37 @@ class Worker(models.Model):
         if self.drain_deadline and self.drain_deadline < timezone.now():
             return "overdue"
         return "draining"
+
+
+class RejectedMessage(models.Model):
+    """A broker message a role refused (scheduler_project/broker_guard.py; a heartbeat the control
+    role could not take): the dead-letter record of what it was and why. Written only by the
+    control role, from the refusing consumer's report; the message itself was rejected without
+    requeue, so it is never redelivered."""
+
+    class Reason(models.TextChoices):
+        CONTENT_TYPE = "content_type"
+        MALFORMED = "malformed"
+        UNKNOWN_TASK = "unknown_task"
+        WRONG_ROLE = "wrong_role"
+        INVALID_PAYLOAD = "invalid_payload"
+
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    reason = models.CharField(max_length=20, choices=Reason.choices, db_index=True)
+    detail = models.TextField(blank=True)
+    queue = models.CharField(max_length=255, blank=True)
+    exchange = models.CharField(max_length=255, blank=True)
+    task_name = models.CharField(max_length=255, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=255, blank=True)
+    headers = models.TextField(blank=True, help_text="the message's headers as JSON, capped")
+    body = models.TextField(blank=True, help_text="the start of the body (UTF-8, undecodable bytes replaced)")
+    body_size = models.PositiveIntegerField(default=0)
+    node = models.CharField(max_length=255, blank=True, help_text="the consumer that refused it")
+    role = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"{self.reason}: {self.task_name or '?'} on {self.queue or '?'}"

@@ -21,12 +21,16 @@ _samples: dict = defaultdict(list)  # op -> durations not yet flushed
 _last_flush = time.monotonic()
 
 
-def redis_op(op: str, call, *args, **kwargs):
+def redis_op(op: str, call, *args, expect_errors: tuple[str, ...] = (), **kwargs):
+    """`expect_errors`: error codes (BUSYGROUP, NOGROUP) that are an answer the caller expects and
+    handles, not a failure: the operation is counted `ok` and the error still raised to the caller,
+    so `result="err"` counts real errors only (the RedisOperationErrors alert reads it)."""
     started = time.perf_counter()
     try:
         result = call(*args, **kwargs)
-    except Exception:
-        _record(op, "err", time.perf_counter() - started)
+    except Exception as exc:
+        expected = expect_errors and str(exc).startswith(expect_errors)
+        _record(op, "ok" if expected else "err", time.perf_counter() - started)
         raise
     _record(op, "ok", time.perf_counter() - started)
     return result

@@ -14,13 +14,14 @@ def test_each_sweep_runs_its_own_steps(monkeypatch):
                          (engine_tasks.firing, "fire_all_due"), (engine_tasks.cancelling, "repeat_cancels"),
                          (worker_tasks.services, "flush_snapshots"), (worker_tasks.services, "detect_lost_workers"),
                          (worker_tasks.services, "reconcile_running"), (worker_tasks.services, "evaluate_health"),
-                         (worker_tasks.services, "mark_routing")]:
+                         (worker_tasks.services, "mark_routing"), (worker_tasks.services.rejections, "prune")]:
         monkeypatch.setattr(module, name, lambda name=name: ran.append(name) or 0)
     assert set(engine_tasks.sweep()) == {"republished", "retries", "fired", "cancels"}
     assert set(worker_tasks.sweep_workers()) == {"heartbeats", "lost_workers", "unreported_runs", "stalled_workers",
-                                                 "unroutable"}
+                                                 "unroutable", "rejected_messages"}
     assert ran == ["republish_stale", "dispatch_due_retries", "fire_all_due", "repeat_cancels",
-                   "flush_snapshots", "detect_lost_workers", "reconcile_running", "evaluate_health", "mark_routing"]
+                   "flush_snapshots", "detect_lost_workers", "reconcile_running", "evaluate_health", "mark_routing",
+                   "prune"]
 
 
 def test_a_broken_step_spoils_no_other(monkeypatch):

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from scheduler_project.api.fields import StringListField
 from scheduler_project.api.serializers import ModelSerializer, Serializer
-from workers_app.models import Worker
+from workers_app.models import RejectedMessage, Worker
 
 
 class WorkerSerializer(ModelSerializer):
@@ -28,3 +28,11 @@ class DrainSerializer(Serializer):
         required=False, allow_null=True, min_value=1, max_value=7 * 86400,
         help_text="running work should end within this; default [worker] drain_deadline_seconds",
     )
+
+
+class RejectedMessageSerializer(ModelSerializer):
+    class Meta:
+        model = RejectedMessage
+        fields = ["id", "received_at", "reason", "detail", "queue", "exchange", "task_name", "message_id",
+                  "content_type", "headers", "body", "body_size", "node", "role"]
+        read_only_fields = fields

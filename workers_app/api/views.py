@@ -3,12 +3,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from scheduler_project.api.pagination import StandardPagination
-from scheduler_project.api.permissions import WORKER_READ, WORKER_WRITE
+from scheduler_project.api.permissions import ADMIN, WORKER_READ, WORKER_WRITE
 from scheduler_project.api.viewsets import BaseReadOnlyModelViewSet
 from workers_app import services
-from workers_app.api.filters import WorkerFilter
-from workers_app.api.serializers import DrainSerializer, WorkerSerializer
-from workers_app.models import Worker
+from workers_app.api.filters import RejectedMessageFilter, WorkerFilter
+from workers_app.api.serializers import DrainSerializer, RejectedMessageSerializer, WorkerSerializer
+from workers_app.models import RejectedMessage, Worker
 
 
 class WorkerViewSet(BaseReadOnlyModelViewSet):
@@ -36,3 +36,16 @@ class WorkerViewSet(BaseReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def resume(self, request, worker_id=None):
         return Response(WorkerSerializer(services.resume(worker_id, by=self.principal.name)).data)
+
+
+class RejectedMessageViewSet(BaseReadOnlyModelViewSet):
+    """Broker messages a role refused (the wrong role's task, an unknown task, pickle or YAML, a
+    body of the wrong shape, an invalid heartbeat), newest first, with the reason: read-only, Admin."""
+
+    queryset = RejectedMessage.objects.all()
+    serializer_class = RejectedMessageSerializer
+    filterset_class = RejectedMessageFilter
+    pagination_class = StandardPagination
+    lookup_value_regex = r"[0-9]{1,18}"
+    audit_type = "rejected_message"
+    required_roles = {"list": ADMIN, "retrieve": ADMIN}

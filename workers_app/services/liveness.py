@@ -30,6 +30,7 @@ still queued is not silence. Rule 1 is not affected (a silent node sends no repo
 """
 
 import logging
+import re
 from datetime import datetime
 
 from django.conf import settings
@@ -58,22 +59,67 @@ class InvalidHeartbeat(ValueError):
     pass
 
 
+WORKER_ID_MAX = Worker._meta.get_field("worker_id").max_length
+# Worker ids are configured names (`[worker] worker_id`) or host names: the API looks them up by
+# this pattern too (workers_app/api/views.py).
+WORKER_ID_RE = re.compile(r"^[A-Za-z0-9_.@:-]+$")
+_TEXT_FIELDS = {name: Worker._meta.get_field(name).max_length for name in ("node", "host", "version")}
+_LIST_FIELDS = ("running", "reserved", "queues", "consuming", "task_types", "tags")
+_INT_FIELDS = {"pid": 2**31 - 1, "concurrency": 2**31 - 1, "executions_started": 2**63 - 1,
+               "executions_finished": 2**63 - 1}
+MAX_LIST_ITEMS = 10_000
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def parse_heartbeat(beat) -> tuple[dict, object]:
-    """The Worker fields a heartbeat sets, and its time; InvalidHeartbeat names what is wrong."""
-    if not isinstance(beat, dict) or not isinstance(beat.get("worker_id"), str) or not beat["worker_id"]:
-        raise InvalidHeartbeat(f"heartbeat without a worker_id: {beat!r}"[:300])
-    try:
-        at = datetime.fromisoformat(beat["at"]) if beat.get("at") else timezone.now()
-        values = {k: beat[k] for k in FIELDS if k in beat}
-        values["concurrency"] = max(1, int(values.get("concurrency") or 1))
-        for counter in ("executions_started", "executions_finished", "pid"):
-            if counter in values:
-                values[counter] = int(values[counter])
-    except (TypeError, ValueError) as exc:
-        raise InvalidHeartbeat(f"heartbeat of {beat['worker_id']} with a bad field: {exc}") from None
-    for name in ("running", "reserved", "queues", "consuming", "task_types", "tags"):
-        if name in values and not isinstance(values[name], list):
-            raise InvalidHeartbeat(f"heartbeat of {beat['worker_id']}: {name} must be a list")
+    """The Worker fields a heartbeat sets, and its time; InvalidHeartbeat names what is wrong.
+
+    A heartbeat comes over the broker, where anyone with its credentials can write: every field
+    is checked against the column it lands in, since one value the database refuses (a worker id
+    longer than the column) would fail the sweep's bulk write, and with it every other node's
+    heartbeat, for as long as the bad snapshot lives (issue 15 item 4)."""
+    if not isinstance(beat, dict):
+        raise InvalidHeartbeat(f"a heartbeat must be an object, not {type(beat).__name__}")
+    worker_id = beat.get("worker_id")
+    if not isinstance(worker_id, str) or not worker_id:
+        raise InvalidHeartbeat("heartbeat without a worker_id")
+    if len(worker_id) > WORKER_ID_MAX:
+        raise InvalidHeartbeat(f"heartbeat with a worker_id of {len(worker_id)} characters (at most {WORKER_ID_MAX}): "
+                               f"{worker_id[:40]!r}...")
+    if not WORKER_ID_RE.match(worker_id):
+        raise InvalidHeartbeat(f"heartbeat with a worker_id of characters other than letters, digits and _ . @ : -: "
+                               f"{worker_id[:80]!r}")
+    for name, limit in _TEXT_FIELDS.items():
+        if name in beat and not (isinstance(beat[name], str) and len(beat[name]) <= limit):
+            raise InvalidHeartbeat(f"heartbeat of {worker_id}: {name} must be a string of at most {limit} characters")
+    for name, limit in _INT_FIELDS.items():
+        if name in beat and beat[name] is not None and not (_is_int(beat[name]) and 0 <= beat[name] <= limit):
+            raise InvalidHeartbeat(f"heartbeat of {worker_id}: {name} must be a whole number from 0 to {limit}")
+    for name in _LIST_FIELDS:
+        if name in beat and not isinstance(beat[name], list):
+            raise InvalidHeartbeat(f"heartbeat of {worker_id}: {name} must be a list")
+        if name in beat and (len(beat[name]) > MAX_LIST_ITEMS or not all(
+                isinstance(item, str) and len(item) <= 255 for item in beat[name])):
+            raise InvalidHeartbeat(f"heartbeat of {worker_id}: {name} must be a list of names")
+    status = beat.get("status", Worker.Status.ONLINE)
+    if status not in Worker.Status.values:
+        raise InvalidHeartbeat(f"heartbeat of {worker_id}: status must be one of {', '.join(Worker.Status.values)}")
+    at = timezone.now()
+    if beat.get("at"):
+        try:
+            at = datetime.fromisoformat(beat["at"])
+        except (TypeError, ValueError):
+            raise InvalidHeartbeat(f"heartbeat of {worker_id}: at must be an ISO 8601 time") from None
+        if at.tzinfo is None:
+            raise InvalidHeartbeat(f"heartbeat of {worker_id}: at must carry its time zone")
+        if at > timezone.now() + grace():
+            # A heartbeat from the future would make every later real one look older, and be ignored.
+            raise InvalidHeartbeat(f"heartbeat of {worker_id}: at is in the future ({beat['at']})")
+    values = {k: beat[k] for k in FIELDS if k in beat and beat[k] is not None}
+    values["concurrency"] = max(1, values.get("concurrency") or 1)
     values["load"] = len(values.get("running") or []) / values["concurrency"]
     values["last_heartbeat"] = at
     return values, at
@@ -109,7 +155,7 @@ def apply_heartbeats(beats: list[dict]) -> list[Worker]:
         try:
             values, at = parse_heartbeat(beat)
         except InvalidHeartbeat as exc:
-            log.error("rejected a heartbeat: %s", exc)
+            log.warning("refused a heartbeat: %s", exc)
             continue
         if beat["worker_id"] not in latest or at > latest[beat["worker_id"]][1]:
             latest[beat["worker_id"]] = (values, at, beat)
