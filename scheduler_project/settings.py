@@ -335,3 +335,11 @@ DEFAULT_FROM_EMAIL = _N.email_from
 LOGGING = build_logging(
     TP.observability, instance_id=INSTANCE_ID, role=ROLE, worker_id=WORKER_ID if ROLE == "worker" else ""
 )
+if TP.observability.log_format == "json":
+    # Every line one JSON object, from the start: Django applies LOGGING only in django.setup(),
+    # and what a process says before that (Celery's privilege warning, any Python warning) would
+    # be plain text. Python's warnings become log lines too (logger py.warnings).
+    import logging.config
+
+    logging.config.dictConfig(LOGGING)
+    logging.captureWarnings(True)
