@@ -217,7 +217,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Taskplane API",
     "DESCRIPTION": "Tasks, runs, workers, dead letters and instances. Authenticate with X-API-Key or a "
-                   "JWT (POST /api/v1/auth/token/). Every error has one body: {\"error\": {status, code, message, fields}}.",
+                   "JWT (POST /api/v1/auth/token/). Every error has one body: {\"error\": {status, code, message, fields}}. "
+                   "No string of a JSON body, object keys included, may contain NUL (U+0000): it is refused with a 400.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

@@ -30,6 +30,17 @@ class StandardPagination(LimitOffsetPagination):
             raise exceptions.ValidationError({"offset": [f"must be at most {self.max_offset}"]})
         return offset
 
+    def get_schema_operation_parameters(self, view):
+        # The bounds the server applies, in the schema (DRF's own parameters have none).
+        return [
+            {"name": self.limit_query_param, "required": False, "in": "query",
+             "description": f"page size, 1 to {self.max_limit} (default {self.default_limit})",
+             "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit}},
+            {"name": self.offset_query_param, "required": False, "in": "query",
+             "description": f"rows to skip, 0 to {self.max_offset}",
+             "schema": {"type": "integer", "minimum": 0, "maximum": self.max_offset}},
+        ]
+
 
 class KeysetPagination(BasePagination):
     """Newest first by (time_field, id); `cursor` is opaque, `limit` 1..max_limit."""
