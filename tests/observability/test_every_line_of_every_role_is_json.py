@@ -42,8 +42,10 @@ def test_every_line_of_every_role_is_one_json_object_and_runs_are_found_by_run_i
     wait_for(lambda: requests.get(f"{api}/health", timeout=5).status_code == 200, 60, "the api's /health")
     requests.get(f"{api}/api/v1/tasks/", timeout=5)  # a 401: an access line and a warning
     # The worker's own outcome line (the runs took several periodic rounds: their noise is judged).
-    wait_for(lambda: [e for e in _parsed(platform, "worker") if e.get("run_id") == failed.pk
-                      and e.get("status") == "failed"], 30, f"the failed run's outcome line\n{platform.logs()}")
+    # Each role's outcome lines (written just after what the test waited for) before the stop.
+    for role in ("worker", "control"):
+        wait_for(lambda role=role: {e.get("run_id") for e in _parsed(platform, role) if e.get("status")} >= {ok.pk, failed.pk},
+                 30, lambda role=role: f"the {role}'s outcome lines\n{platform.logs()}")
     platform.stop()
 
     logs = {role: _parsed(platform, role) for role in ROLES}
