@@ -77,3 +77,19 @@ def test_every_line_of_every_role_is_one_json_object_and_runs_are_found_by_run_i
     # The internal periodic tasks are quiet at INFO.
     noisy = [e for e in everything if e["level"] == "INFO" and any(f"{name}[" in e["message"] for name in INTERNAL)]
     assert not noisy, noisy[:5]
+
+
+def test_a_refused_start_is_a_json_line_too(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from scheduler_project.config import BASE_DIR
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[api]\nworkers = "many"\n')
+    result = subprocess.run([sys.executable, "manage.py", "serve", "--mode", "api", "--config", str(bad)], cwd=BASE_DIR,
+                            env={**os.environ, "LOG_FORMAT": "json"}, capture_output=True, text=True, timeout=60)
+    lines = [json.loads(line) for line in (result.stdout + result.stderr).splitlines()]
+    assert result.returncode == 1
+    assert lines[-1]["level"] == "CRITICAL" and "api.workers" in lines[-1]["message"] and lines[-1]["role"] == "api"

@@ -34,7 +34,13 @@ class Command(OperatorCommand):
         # What serve logs before it becomes one role's process is that role's first lines: they
         # carry its role (and a worker's worker_id, once known: _serve binds it).
         with log_context.bound(role=mode if mode in ROLES else None):
-            self._serve(mode=mode, **options)
+            try:
+                self._serve(mode=mode, **options)
+            except CommandError as exc:
+                if not self._json_logs():
+                    raise  # Django's "CommandError: ..." on stderr
+                log.critical("serve stopped: %s", exc)  # under LOG_FORMAT=json, a line like any other
+                sys.exit(exc.returncode)
 
     def _serve(self, *, mode, config, worker_id, grace, task_types, tags, concurrency, **options):
         env = dict(os.environ)
