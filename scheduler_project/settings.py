@@ -222,6 +222,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "scheduler_project.api.schema.no_nul_in_request_strings"],
     "SWAGGER_UI_DIST": "SIDECAR",  # drf-spectacular-sidecar: the UI's files from our static files, offline
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
