@@ -80,6 +80,18 @@ class TaskplaneAutoSchema(AutoSchema):
         codes |= set(getattr(self.view, "extra_error_codes", {}).get(action, ()))
         return codes
 
+    def _get_request_body(self, direction="request"):
+        """A POST action's body (viewsets.action_body: every field optional) may be JSON null,
+        which reads as no body: the schema says so, as drf-spectacular does for a nullable
+        nested serializer (allOf with nullable). Creates and updates take an object only."""
+        body = super()._get_request_body(direction)
+        action = getattr(self.view, "action", None)
+        if body and self.method == "POST" and action not in (None, "create"):
+            for media in body.get("content", {}).values():
+                if "schema" in media:
+                    media["schema"] = {"allOf": [media["schema"]], "nullable": True}
+        return body
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
