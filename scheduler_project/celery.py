@@ -2,7 +2,7 @@ import gc
 import os
 
 from celery import Celery
-from celery.signals import beat_init, worker_before_create_process
+from celery.signals import beat_init, celeryd_after_setup, celeryd_init, worker_before_create_process
 
 from scheduler_project.config import load_config_or_exit
 
@@ -50,6 +50,38 @@ def _beat_health(sender=None, **kwargs):
     from scheduler_project.health_server import start_for_beat
 
     start_for_beat(sender)
+
+
+def _json_logs() -> bool:
+    from django.conf import settings
+
+    return settings.TP.observability.log_format == "json"
+
+
+@celeryd_init.connect
+def _worker_notes_as_log_lines(**kwargs):
+    # LOG_FORMAT=json: the worker's shutdown notes are lines like every other (logging_config).
+    if _json_logs():
+        import celery.apps.worker
+
+        from scheduler_project.logging_config import say_as_log_line
+
+        celery.apps.worker.safe_say = say_as_log_line
+
+
+@celeryd_after_setup.connect
+def _banner_as_log_line(sender=None, instance=None, **kwargs):
+    # LOG_FORMAT=json starts Celery with --quiet (roles.celery): the banner's facts, as one line.
+    if not _json_logs():
+        return
+    import logging
+
+    queues = sorted(getattr(app.amqp.queues, "consume_from", None) or app.amqp.queues)
+    logging.getLogger("celery.apps.worker").info(
+        "celery worker %s starting", sender,
+        extra={"hostname": sender, "queues": queues, "concurrency": getattr(instance, "concurrency", None),
+               "pool": getattr(getattr(instance, "pool_cls", None), "__name__", None)},
+    )
 
 
 @worker_before_create_process.connect

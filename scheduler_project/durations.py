@@ -1,7 +1,7 @@
 """Durations as operators write them: 30d, 12h, 90m, 45s, 2w."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 DURATION_RE = re.compile(r"^\s*(\d+)\s*([wdhms])\s*$", re.IGNORECASE)
@@ -33,4 +33,9 @@ def parse_cutoff(text: str, now: datetime) -> datetime:
         moment = None
     if moment is None or moment.utcoffset() is None:
         raise ValueError(f'{text!r} is neither a duration (30d, 12h, 90m, 3600s, 2w) nor an ISO 8601 time with an offset')
-    return moment
+    # In UTC: PostgreSQL refuses offsets beyond 15:59 that Python takes (up to 23:59), a 500
+    # if the moment reached a query as written.
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range") from None

@@ -1,8 +1,17 @@
 """LOGGING for settings.py: LOG_FORMAT json|pretty, level, optional rotating file (5 MB x 5).
 
 Structured fields: every record carries instance_id and role (and worker_id on worker
-nodes); engine log lines add worker_id, task, run_id and attempt with `extra=`. The json
+nodes); every line written while a run is handled (a worker running its execution, the
+control role applying its status event: scheduler_project.log_context) carries run_id,
+task_id, task, attempt and worker_id; other lines may add them with `extra=`. The json
 format emits every extra field; the pretty format appends the CONTEXT_FIELDS it finds.
+
+Celery's routine lines go to DEBUG (RoutineCeleryLines): its "received" and "succeeded" for
+each task message and beat's "Sending due task" would say two or three INFO lines a second
+about sweeps and heartbeats, and "succeeded" about an execution whose run failed (the task
+returned normally). What matters has a line of our own: a run's start and outcome on the
+worker, its conclusion on the control role, a schedule's fire, a notification's delivery.
+Celery's failures and retries keep their levels.
 
 The log file is shared by every process of a machine that is configured with it (gunicorn
 workers, Celery pool children, the roles of `serve --mode all`). The standard
@@ -14,10 +23,15 @@ a lock file around each write and each rollover, so one file is safe across proc
 import logging
 from pathlib import Path
 
+from celery.app.trace import LOG_RECEIVED, LOG_SUCCESS
+
+from scheduler_project import log_context
 from scheduler_project.config import BASE_DIR
 
 # Extra fields the pretty format shows, in this order, when a record has them.
-CONTEXT_FIELDS = ("worker_id", "task", "run_id", "attempt", "roles", "redis", "key_prefix")
+CONTEXT_FIELDS = ("worker_id", "task", "task_id", "run_id", "attempt", "status", "roles", "redis", "key_prefix")
+# Celery's per-message lines (worker) and per-send line (beat), as their loggers get them.
+ROUTINE_CELERY_LINES = frozenset({LOG_RECEIVED, LOG_SUCCESS, "Scheduler: Sending due task %s (%s)"})
 
 
 class ContextFilter(logging.Filter):
@@ -30,11 +44,26 @@ class ContextFilter(logging.Filter):
         self.worker_id = worker_id
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # A record's own fields (extra=) first, then the bound context's, then the process's.
+        for name, value in log_context.current().items():
+            if not hasattr(record, name):
+                setattr(record, name, value)
         record.instance_id = getattr(record, "instance_id", self.instance_id)
         record.role = getattr(record, "role", self.role)
         if self.worker_id and not hasattr(record, "worker_id"):
             record.worker_id = self.worker_id
         return True
+
+
+class RoutineCeleryLines(logging.Filter):
+    """On Celery's trace, strategy and beat loggers: their routine INFO lines become DEBUG lines
+    (kept only when the level is debug). Module docstring: why."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or record.msg not in ROUTINE_CELERY_LINES:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
 
 
 class PrettyFormatter(logging.Formatter):
@@ -89,6 +118,7 @@ def build_logging(obs, instance_id: str, role: str, worker_id: str = "") -> dict
         "disable_existing_loggers": False,
         "filters": {
             "context": {"()": ContextFilter, "instance_id": instance_id, "role": role, "worker_id": worker_id},
+            "routine": {"()": RoutineCeleryLines},
         },
         "formatters": {
             "pretty": {
@@ -107,5 +137,26 @@ def build_logging(obs, instance_id: str, role: str, worker_id: str = "") -> dict
         "loggers": {
             "django.db.backends": {"level": "INFO"},
             "celery": {"level": level},
+            **{name: {"filters": ["routine"]} for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")},
         },
     }
+
+
+def say_as_log_line(msg: str, f=None) -> None:
+    """Stands in for celery.apps.worker.safe_say under LOG_FORMAT=json (the worker's shutdown and
+    Ctrl+C notes, written from its signal handlers straight to a stream): the same note as a
+    line of the console handler's format. Like safe_say it takes no lock (a signal handler may
+    interrupt a thread that holds the handler's): it formats and writes the stream itself."""
+    import sys
+
+    record = logging.LogRecord("celery.apps.worker", logging.INFO, __file__, 0, str(msg), None, None)
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
+    stream = f or sys.__stderr__
+    try:
+        if handlers and handlers[0].filter(record):
+            stream.write(handlers[0].format(record) + "\n")
+        else:
+            stream.write(f"{msg}\n")
+        stream.flush()
+    except Exception:  # noqa: BLE001,S110  as safe_say: a note that cannot be written is dropped
+        pass

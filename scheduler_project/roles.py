@@ -18,6 +18,12 @@ NO_CONTROL = ("no control role is running (no instance's presence lists one): th
 CELERY = [sys.executable, "-m", "celery", "-A", "scheduler_project"]
 
 
+def celery(config: Config) -> list[str]:
+    """`celery -A scheduler_project`; with LOG_FORMAT=json also --quiet: the banners are plain text
+    printed to stdout, so their facts are logged as one line instead (scheduler_project.celery)."""
+    return [*CELERY, "--quiet"] if config.settings.observability.log_format == "json" else list(CELERY)
+
+
 def control_queues(config: Config) -> list[str]:
     mq = config.settings.message_queue
     # The notification queue's messages only hand ids to the role's own delivery threads
@@ -50,14 +56,14 @@ def api_argv(config: Config) -> list[str]:
 
 def dispatcher_argv(config: Config) -> list[str]:
     # --pidfile= : no pid file, so a killed beat never blocks its own restart.
-    return [*CELERY, "beat", "--loglevel", "INFO", "--pidfile="]
+    return [*celery(config), "beat", "--loglevel", "INFO", "--pidfile="]
 
 
 def control_argv(config: Config) -> list[str]:
     # Threads, not prefork: control work is database and broker I/O, and a thread pool never
     # forks a process that already holds a database connection pool.
     return [
-        *CELERY, "worker",
+        *celery(config), "worker",
         "--hostname", f"control@{config.instance_id}",
         "--queues", ",".join(control_queues(config)),
         "--pool", "threads",
@@ -71,7 +77,7 @@ def worker_argv(config: Config) -> list[str]:
     w = config.settings.worker
     queues = execution_queues(config.settings.message_queue.task_queue, w.supported_task_types, w.tags)
     return [
-        *CELERY, "worker",
+        *celery(config), "worker",
         "--hostname", f"worker@{config.worker_id}",
         "--queues", ",".join(queues),
         "--concurrency", str(w.max_concurrent_tasks),

@@ -217,10 +217,13 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Taskplane API",
     "DESCRIPTION": "Tasks, runs, workers, dead letters and instances. Authenticate with X-API-Key or a "
-                   "JWT (POST /api/v1/auth/token/). Every error has one body: {\"error\": {status, code, message, fields}}.",
+                   "JWT (POST /api/v1/auth/token/). Every error has one body: {\"error\": {status, code, message, fields}}. "
+                   "No string of a JSON body, object keys included, may contain NUL (U+0000): it is refused with a 400.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "scheduler_project.api.schema.no_nul_in_request_strings"],
     "SWAGGER_UI_DIST": "SIDECAR",  # drf-spectacular-sidecar: the UI's files from our static files, offline
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -339,3 +342,11 @@ DEFAULT_FROM_EMAIL = _N.email_from
 LOGGING = build_logging(
     TP.observability, instance_id=INSTANCE_ID, role=ROLE, worker_id=WORKER_ID if ROLE == "worker" else ""
 )
+if TP.observability.log_format == "json":
+    # Every line one JSON object, from the start: Django applies LOGGING only in django.setup(),
+    # and what a process says before that (Celery's privilege warning, any Python warning) would
+    # be plain text. Python's warnings become log lines too (logger py.warnings).
+    import logging.config
+
+    logging.config.dictConfig(LOGGING)
+    logging.captureWarnings(True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from celery import current_app
 from django.conf import settings
 
-from scheduler_project import wire
+from scheduler_project import log_context, wire
 from workers_app.executors import run_spec
 from workers_app.executors.execution_registry import ExecutionRegistry, default_runtime_dir
 
@@ -55,6 +55,8 @@ def report(execution: dict, kind: str, node: str, **fields) -> None:
         "fence": execution["fence"],
         "worker": node.split("@", 1)[-1],
         "node": node,
+        "task_id": execution.get("task_id"),  # for the control role's log lines only
+        "task": execution.get("task"),
         "at": datetime.now(UTC).isoformat(),
         **fields,
     }
@@ -81,6 +83,7 @@ class OutputForwarder:
         self.lock = threading.Lock()  # the buffer: the two pipe readers and the timer
         self.sending = threading.Lock()  # batches leave in the order they were taken
         self.timer: threading.Timer | None = None
+        self.log_fields = log_context.current()  # the timer's thread logs about the same run
 
     def __call__(self, stream: str, line: str) -> None:
         with self.lock:
@@ -90,10 +93,14 @@ class OutputForwarder:
                 self.dropped += 1
             due = time.monotonic() - self.last_flush >= self.FLUSH_SECONDS
             if not due and self.timer is None:
-                self.timer = threading.Timer(self.FLUSH_SECONDS, self.flush)
+                self.timer = threading.Timer(self.FLUSH_SECONDS, self.flush_bound)
                 self.timer.daemon = True
                 self.timer.start()
         if due:
+            self.flush()
+
+    def flush_bound(self) -> None:
+        with log_context.bound(**self.log_fields):
             self.flush()
 
     def flush(self) -> None:
@@ -122,12 +129,23 @@ def invalid_reason(execution) -> str:
 
 
 def run_execution(execution: dict, node: str) -> str:
+    fields = execution if isinstance(execution, dict) else {}
+    with log_context.bound(run_id=fields.get("run_id"), task_id=fields.get("task_id"), task=fields.get("task"),
+                           attempt=fields.get("attempt"), worker_id=node.split("@", 1)[-1]):
+        return _run_execution(execution, node)
+
+
+def _run_execution(execution: dict, node: str) -> str:
     problem = invalid_reason(execution)
     if problem:
         if isinstance(execution, dict) and {"run_id", "attempt", "fence"} <= set(execution):
             report(execution, "finished", node, status="failed", error=f"invalid execution message: {problem}")
         log.error("dropping an invalid execution message: %s: %r", problem, execution)
         return "invalid"
+    # Our own lines for the run's start and outcome: Celery's "received" and "succeeded" are
+    # DEBUG, and the task "succeeds" whatever the run's outcome (logging_config).
+    log.info("run %s attempt %s started (%s, %s)", execution["run_id"], execution["attempt"], execution["type"],
+             execution["execution_id"])
     report(execution, "started", node, pid=os.getpid())
     forward = OutputForwarder(execution, node)
     result = run_spec(
@@ -140,4 +158,9 @@ def run_execution(execution: dict, node: str) -> str:
     )
     forward.flush()
     report(execution, "finished", node, **result.to_dict())
+    outcome = {"status": result.status, "exit_code": result.exit_code, "http_status": result.http_status,
+               "duration_seconds": round(result.duration_seconds, 3)}
+    log.log(logging.INFO if result.status == "succeeded" else logging.WARNING,
+            "run %s attempt %s %s%s", execution["run_id"], execution["attempt"], result.status,
+            f": {result.error}" if result.error else "", extra={k: v for k, v in outcome.items() if v is not None})
     return result.status

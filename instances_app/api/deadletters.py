@@ -55,7 +55,8 @@ class InboxDeadLetterViewSet(BaseViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("instance", OpenApiTypes.STR, description="only this instance's DLQ"),
-            OpenApiParameter("count", OpenApiTypes.INT, description=f"at most this many, newest first (1..{MAX_COUNT})"),
+            OpenApiParameter("count", {"type": "integer", "minimum": 1, "maximum": MAX_COUNT},
+                             description=f"at most this many, newest first (1..{MAX_COUNT})"),
         ],
         responses=InboxDeadLetterSerializer(many=True),
     )

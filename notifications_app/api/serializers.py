@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from notifications_app import events
 from notifications_app.models import Channel, DeliveryAttempt, Notification, Rule
-from scheduler_project.api.fields import ObjectField, StringListField
+from scheduler_project.api.fields import NonEmptyStringListField, ObjectField
 from scheduler_project.api.serializers import ModelSerializer
 
 
@@ -39,7 +39,7 @@ class ChannelSerializer(ModelSerializer):
 
 class RuleSerializer(ModelSerializer):
     events = EventListField()
-    tags = StringListField(required=False)
+    tags = NonEmptyStringListField(required=False)
 
     class Meta:
         model = Rule

@@ -20,3 +20,8 @@ class ObjectField(serializers.JSONField):
 @extend_schema_field({"type": "array", "items": {"type": "string"}})
 class StringListField(serializers.JSONField):
     pass
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string", "minLength": 1}})
+class NonEmptyStringListField(serializers.JSONField):
+    pass

@@ -8,10 +8,12 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 
 MAX_ID = 2**63 - 1
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})  # what it accepts, in the schema too
 class IdFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 

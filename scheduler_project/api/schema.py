@@ -3,6 +3,8 @@ can give, in the one error body, so that clients and schemathesis know them."""
 
 from __future__ import annotations
 
+import copy
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
@@ -78,6 +80,18 @@ class TaskplaneAutoSchema(AutoSchema):
         codes |= set(getattr(self.view, "extra_error_codes", {}).get(action, ()))
         return codes
 
+    def _get_request_body(self, direction="request"):
+        """A POST action's body (viewsets.action_body: every field optional) may be JSON null,
+        which reads as no body: the schema says so, as drf-spectacular does for a nullable
+        nested serializer (allOf with nullable). Creates and updates take an object only."""
+        body = super()._get_request_body(direction)
+        action = getattr(self.view, "action", None)
+        if body and self.method == "POST" and action not in (None, "create"):
+            for media in body.get("content", {}).values():
+                if "schema" in media:
+                    media["schema"] = {"allOf": [media["schema"]], "nullable": True}
+        return body
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
@@ -91,3 +105,42 @@ class TaskplaneAutoSchema(AutoSchema):
                     "Retry-After": {"schema": {"type": "integer"}, "description": "seconds until a request may pass"}
                 }
         return responses
+
+
+NO_NUL = "^[^\\u0000]*$"  # ECMA-262 and Python alike: no U+0000 anywhere
+
+
+def _no_nul(schema) -> None:
+    """Recursively, every plain string of this schema gets the NUL rule as a pattern."""
+    if isinstance(schema, list):
+        for item in schema:
+            _no_nul(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not ({"pattern", "format", "enum"} & schema.keys()):
+        schema["pattern"] = NO_NUL
+    for key in ("properties",):
+        for child in (schema.get(key) or {}).values():
+            _no_nul(child)
+    for key in ("items", "additionalProperties", "anyOf", "oneOf", "allOf", "not"):
+        if key in schema:
+            _no_nul(schema[key])
+
+
+def no_nul_in_request_strings(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the NUL rule (scheduler_project/api/parsers.py refuses a
+    JSON body with U+0000 in any string) on every string a request body declares, so a client
+    generated from the schema refuses what the server refuses. (The keys of free-form objects
+    cannot carry a pattern in OpenAPI 3.0: the API's description states the rule for them.)"""
+    result = copy.deepcopy(result)  # field schemas are module constants shared with responses
+    for name, schema in (result.get("components", {}).get("schemas") or {}).items():
+        if name.endswith("Request"):
+            _no_nul(schema)
+    for operations in (result.get("paths") or {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                for media in operation["requestBody"].get("content", {}).values():
+                    if "$ref" not in media.get("schema", {}):
+                        _no_nul(media.get("schema"))
+    return result

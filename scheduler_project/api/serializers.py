@@ -40,3 +40,22 @@ class ModelSerializer(RefusesUnknownFields, serializers.ModelSerializer):
             built = super().get_fields()
             cls._taskplane_fields = built
         return copy.deepcopy(built)
+
+
+def refuse_numbers_for_strings() -> None:
+    """DRF's CharField (and every field built on it: regex, slug, e-mail, URL fields)
+    turns a JSON number into a string (`"name": 0` becomes "0"), while the OpenAPI schema says
+    "type: string": a client generated from the schema would refuse what the server takes. Every
+    API field that says string takes a JSON string only; installed once, at app start
+    (scheduler_project.apps)."""
+    if getattr(serializers.CharField, "_taskplane_strict", False):
+        return
+    original = serializers.CharField.to_internal_value
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return original(self, data)
+
+    serializers.CharField.to_internal_value = to_internal_value
+    serializers.CharField._taskplane_strict = True

@@ -4,9 +4,13 @@ contract fixes; the model's clean() stays the authority on what is valid."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from scheduler_project.config.schema import NAME_RE as TAG_RE
+from scheduler_project.queues import MAX_WORKER_TAGS
+
 SHELL_SPEC = {
     "type": "object",
     "title": "shell spec",
+    "additionalProperties": False,  # specs.py refuses unknown keys
     "properties": {
         "command": {"type": "string", "description": "run with /bin/sh -c"},
         "argv": {"type": "array", "items": {"type": "string"}, "description": "or the argument vector"},
@@ -18,6 +22,7 @@ HTTP_SPEC = {
     "type": "object",
     "title": "http spec",
     "required": ["url"],
+    "additionalProperties": False,
     "properties": {
         "url": {"type": "string", "format": "uri"},
         "method": {"type": "string", "enum": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]},
@@ -50,4 +55,12 @@ class SpecField(serializers.JSONField):
 
 @extend_schema_field(SCHEDULE)
 class ScheduleField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field({
+    "type": "array", "items": {"type": "string", "pattern": TAG_RE.pattern},
+    "description": f"letters, digits and _ . @ -; at most {MAX_WORKER_TAGS} distinct tags (no worker holds more)",
+})
+class TagListField(serializers.JSONField):
     pass

@@ -1,9 +1,10 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from scheduler_project.api.fields import ObjectField, StringListField
+from scheduler_project.api.fields import ObjectField
 from scheduler_project.api.serializers import ModelSerializer, Serializer
 from tasks_app import states
-from tasks_app.api.fields import ScheduleField, SpecField
+from tasks_app.api.fields import ScheduleField, SpecField, TagListField
 from tasks_app.models import Run, RunAttempt, Task
 
 
@@ -11,7 +12,7 @@ class TaskSerializer(ModelSerializer):
     spec = SpecField()
     schedule = ScheduleField(required=False, allow_null=True)
     params = ObjectField(required=False)
-    tags = StringListField(required=False)
+    tags = TagListField(required=False)
 
     class Meta:
         model = Task
@@ -109,9 +110,19 @@ class DeadLetterSerializer(Serializer):
         return "run"
 
 
+@extend_schema_field({"anyOf": [
+    # What scheduler_project.durations.parse_cutoff takes: an age of at most 4 digits (older
+    # cutoffs overflow), or a moment with its offset.
+    {"type": "string", "pattern": r"^\s*0*[1-9][0-9]{0,3}\s*[wdhmsWDHMS]\s*$", "title": "age"},
+    {"type": "string", "format": "date-time", "title": "moment"},
+]})
+class CutoffField(serializers.CharField):
+    pass
+
+
 class PurgeSerializer(Serializer):
     source = serializers.ChoiceField(choices=["run"], default="run")
-    older_than = serializers.CharField(
+    older_than = CutoffField(
         required=False, help_text='only dead letters older than this: a duration ("30d", "12h", "90m", "3600s") '
                                   "or an ISO 8601 date and time"
     )

@@ -13,6 +13,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from scheduler_project import log_context
 from tasks_app import (
     metrics,  # counted once, after commit
     states,
@@ -55,6 +56,13 @@ def _record_attempt(run_id: int, attempt: int, **fields) -> None:
 def apply_event(event: dict) -> str:
     if not isinstance(event, dict):
         raise InvalidEvent(f"event must be an object, got {type(event).__name__}")
+    # Every line about this event (ours, the database's, a stop request's) names its run.
+    with log_context.bound(run_id=event.get("run_id"), task_id=event.get("task_id"), task=event.get("task"),
+                           attempt=event.get("attempt"), worker_id=event.get("worker")):
+        return _apply(event)
+
+
+def _apply(event: dict) -> str:
     kind = event.get("kind")
     if kind == "started":
         return apply_started(event)
@@ -163,5 +171,8 @@ def conclude_attempt(run_id, attempt, fence, outcome, details, at, worker="") ->
         metrics.attempt_concluded(run.task.type, outcome, target, started, at)
         run_events.status_changed(run_id, target, attempt)  # with the attempt: its live output can go
         run_events.concluded(run_id, run.task_id, target, run.status, attempt)
-    log.info("run %s attempt %s ended %s -> %s", run_id, attempt, outcome, target)
+    # The run's fields whoever concluded it (a status event, a lost worker, the sweep).
+    log.info("run %s attempt %s ended %s -> %s", run_id, attempt, outcome, target,
+             extra={"run_id": run_id, "task_id": run.task_id, "task": run.task.name, "attempt": attempt,
+                    "worker_id": fields["worker"], "status": target})
     return target

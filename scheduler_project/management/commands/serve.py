@@ -1,14 +1,17 @@
+import logging
 import os
 import sys
 
 from django.core.management.base import CommandError
 
-from scheduler_project import checks, embedded, hooks
+from scheduler_project import checks, embedded, hooks, log_context
 from scheduler_project.commandline.command import OperatorCommand
 from scheduler_project.config import ConfigError, load_config
 from scheduler_project.lifecycle_log import log_instance_started
 from scheduler_project.roles import NO_CONTROL, ROLES, role_argv
 from scheduler_project.supervisor import Child, Supervisor
+
+log = logging.getLogger("taskplane.serve")
 
 
 class Command(OperatorCommand):
@@ -27,7 +30,19 @@ class Command(OperatorCommand):
         parser.add_argument("--concurrency", type=int, help="worker: slots (overrides WORKER_MAX_CONCURRENT_TASKS)")
         parser.add_argument("--grace", type=float, default=10.0, help="seconds to wait for children on stop")
 
-    def handle(self, *args, mode, config, worker_id, grace, task_types, tags, concurrency, **options):
+    def handle(self, *args, mode, **options):
+        # What serve logs before it becomes one role's process is that role's first lines: they
+        # carry its role (and a worker's worker_id, once known: _serve binds it).
+        with log_context.bound(role=mode if mode in ROLES else None):
+            try:
+                self._serve(mode=mode, **options)
+            except CommandError as exc:
+                if not self._json_logs():
+                    raise  # Django's "CommandError: ..." on stderr
+                log.critical("serve stopped: %s", exc)  # under LOG_FORMAT=json, a line like any other
+                sys.exit(exc.returncode)
+
+    def _serve(self, *, mode, config, worker_id, grace, task_types, tags, concurrency, **options):
         env = dict(os.environ)
         if config:
             env["TASKPLANE_CONFIG"] = os.pathsep.join(os.path.abspath(path) for path in config)
@@ -38,17 +53,21 @@ class Command(OperatorCommand):
             conf = load_config(env=env)
         except ConfigError as exc:
             raise CommandError(str(exc)) from None
+        with log_context.bound(worker_id=conf.worker_id if mode == "worker" else None):
+            self._start(conf, mode, env, grace)
+
+    def _start(self, conf, mode: str, env: dict, grace: float) -> None:
         self._warn_ignored_keys(conf)
         roles = [r for r in ROLES if mode in ("all", r)]
         if mode == "all":
             roles = [r for r in roles if self._enabled(conf, r)]
         checks.judge_roles(roles)
-        self.check()  # errors stop here, with Django's usual report (SystemCheckError)
+        self._check()  # errors stop here
 
         children = []
         if conf.uses_embedded_redis(roles):
             children.append(self._embedded_redis(conf))
-            self.stdout.write(f"embedded Redis on 127.0.0.1:{conf.settings.embedded.redis_port}")
+            self._say(logging.INFO, f"embedded Redis on 127.0.0.1:{conf.settings.embedded.redis_port}")
         for role in roles:
             children.append(Child(role, role_argv(role, conf), role_env(env, role, conf)))
         log_instance_started(conf.instance_id, roles, conf.settings.scheduler.phase2.enabled)
@@ -59,12 +78,45 @@ class Command(OperatorCommand):
             # One role and nothing embedded: become that process, so systemd/k8s see it directly.
             sys.stdout.flush()
             os.execve(children[0].argv[0], children[0].argv, children[0].env)
-        self.stdout.write(f"serving {', '.join(roles)} (instance {conf.instance_id}); Ctrl-C stops everything")
+        self._say(logging.INFO, f"serving {', '.join(roles)} (instance {conf.instance_id}); Ctrl-C stops everything")
         sys.stdout.flush()
         try:
             Supervisor(children, grace_seconds=grace).run()
         except embedded.EmbeddedRedisError as exc:
             raise CommandError(str(exc)) from None
+
+    @staticmethod
+    def _json_logs() -> bool:
+        from django.conf import settings
+
+        return settings.TP.observability.log_format == "json"
+
+    def _say(self, level: int, text: str) -> None:
+        """What serve itself says: a log line under LOG_FORMAT=json (every line of every role is
+        one JSON object), else plain text as ever (warnings on stderr)."""
+        if self._json_logs():
+            log.log(level, text)
+        elif level >= logging.WARNING:
+            self.stderr.write(text if text.startswith("warning") else f"WARNING: {text}")
+        else:
+            self.stdout.write(text)
+
+    def _check(self) -> None:
+        """Django's system checks; under LOG_FORMAT=json each issue is a log line (with its id and
+        hint) instead of Django's plain-text report, and errors stop serve all the same."""
+        if not self._json_logs():
+            self.check()  # Django's usual report; errors raise SystemCheckError
+            return
+        from django.core.checks import run_checks
+
+        issues = [issue for issue in run_checks(include_deployment_checks=False) if not issue.is_silenced()]
+        for issue in issues:
+            log.log(logging.ERROR if issue.is_serious() else logging.WARNING, "system check %s: %s", issue.id,
+                    issue.msg, extra={"check_id": issue.id, "hint": issue.hint or "", "obj": str(issue.obj)})
+        serious = [issue.id for issue in issues if issue.is_serious()]
+        if serious:
+            log.critical("serve stopped by system check errors: %s", ", ".join(serious))
+            sys.exit(1)
 
     def _warn_without_control(self) -> None:
         """The seed's three processes (api, dispatcher, worker) lack our control role, without
@@ -73,10 +125,10 @@ class Command(OperatorCommand):
         try:
             seen = hooks.control_role_seen()
         except Exception as exc:  # noqa: BLE001  Redis away: beat's own checks report it
-            self.stderr.write(f"WARNING: could not tell whether a control role is running ({exc})")
+            self._say(logging.WARNING, f"could not tell whether a control role is running ({exc})")
             return
         if seen is False:
-            self.stderr.write(f"WARNING: {NO_CONTROL}")
+            self._say(logging.WARNING, NO_CONTROL)
 
     def _warn_ignored_keys(self, conf) -> None:
         """The old system's keys that do not apply here. The system checks (run before this)
@@ -86,7 +138,7 @@ class Command(OperatorCommand):
         shown = {w.describe() for w in settings.CONFIG.warnings}
         for warning in conf.warnings:
             if warning.describe() not in shown:
-                self.stderr.write(f"warning (taskplane.W010): {warning.describe()}")
+                self._say(logging.WARNING, f"warning (taskplane.W010): {warning.describe()}")
 
     @staticmethod
     def _enabled(conf, role: str) -> bool:

@@ -86,7 +86,8 @@ class TaskViewSet(BaseModelViewSet):
         return Response(TaskSerializer(task).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("n", int, description="how many, 1 to 100 (default 5)")],
+        parameters=[OpenApiParameter("n", {"type": "integer", "minimum": 1, "maximum": 100},
+                                     description="how many, 1 to 100 (default 5)")],
         responses=NextFiresSerializer, summary="The next N fire times, in the schedule's time zone and UTC",
     )
     @action(detail=True, methods=["get"], url_path="next-fires")
