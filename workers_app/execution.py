@@ -2,11 +2,24 @@
 
 The node has no database: everything it needs is in the message, and everything it
 learns goes back to the control role as `started` and `finished` events.
+
+The start claim (issue 14: an attempt's command starts at most once, a cancelled run's never):
+a delivery draws a random token and sends `started` with it as its claim, then waits for the
+control role's answer before it starts anything. The control role answers go to the first claim
+of the current attempt and stop to any other (a redelivery after a killed pool child or a broker
+restart, a superseded attempt, a cancelled run: the durable cancel mark is the run's row, which
+the answer consults). The answer comes back as a remote-control command to this node
+(`taskplane_verdict`), which the main process leaves in the node's ExecutionRegistry directory;
+the delivery polls for it. A lost claim or answer is asked again every CLAIM_ASK_AGAIN_SECONDS
+with the same token (the control role answers a token it recorded go again); with no answer at
+all the delivery gives up after CLAIM_GIVE_UP_SECONDS without starting: at most once wins over
+at least once, and the run is the control role's to conclude.
 """
 
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from datetime import UTC, datetime
@@ -20,6 +33,10 @@ from workers_app.executors import run_spec
 from workers_app.executors.execution_registry import ExecutionRegistry, default_runtime_dir
 
 log = logging.getLogger(__name__)
+CLAIM_ASK_AGAIN_SECONDS = 5.0
+CLAIM_GIVE_UP_SECONDS = 600.0
+# The answer usually takes a few milliseconds (broker, one transaction, broker): poll fast first.
+CLAIM_FAST_POLL_SECONDS, CLAIM_FAST_WINDOW_SECONDS, CLAIM_SLOW_POLL_SECONDS = 0.002, 1.0, 0.05
 REQUIRED = ("run_id", "attempt", "fence", "execution_id", "type", "spec", "timeout_seconds")
 
 
@@ -121,6 +138,34 @@ def invalid_reason(execution) -> str:
     return f"execution message lacks {', '.join(missing)}" if missing else ""
 
 
+def claim_start(execution: dict, node: str, registry: ExecutionRegistry) -> tuple[bool, str]:
+    """(may start, why not): the delivery's start claim (see the module's docstring)."""
+    execution_id, claim = execution["execution_id"], secrets.token_hex(8)
+    began = time.monotonic()
+    asked = None
+    try:
+        while True:
+            now = time.monotonic()
+            if asked is None or now - asked >= CLAIM_ASK_AGAIN_SECONDS:
+                asked = now
+                try:
+                    report(execution, "started", node, pid=os.getpid(), claim=claim)
+                except Exception as exc:  # the broker is away: ask again later
+                    log.warning("start claim of %s not sent: %s", execution_id, exc)
+            answer = registry.verdict(execution_id, claim)
+            if answer is not None:
+                verdict, reason = answer
+                return verdict == "go", reason
+            if registry.cancel_requested(execution_id):
+                return False, "cancelled"
+            if now - began >= CLAIM_GIVE_UP_SECONDS:
+                return False, f"no answer to the start claim in {CLAIM_GIVE_UP_SECONDS:g}s"
+            fast = now - began < CLAIM_FAST_WINDOW_SECONDS
+            time.sleep(CLAIM_FAST_POLL_SECONDS if fast else CLAIM_SLOW_POLL_SECONDS)
+    finally:
+        registry.forget_verdict(execution_id, claim)
+
+
 def run_execution(execution: dict, node: str) -> str:
     problem = invalid_reason(execution)
     if problem:
@@ -128,14 +173,19 @@ def run_execution(execution: dict, node: str) -> str:
             report(execution, "finished", node, status="failed", error=f"invalid execution message: {problem}")
         log.error("dropping an invalid execution message: %s: %r", problem, execution)
         return "invalid"
-    report(execution, "started", node, pid=os.getpid())
+    registry = registry_for(node)
+    go, reason = claim_start(execution, node, registry)
+    if not go:
+        # Nothing started, so nothing to report: the run's record is the attempt that did start.
+        log.info("not starting %s: %s", execution["execution_id"], reason)
+        return "stopped"
     forward = OutputForwarder(execution, node)
     result = run_spec(
         execution["type"], prepare_spec(execution),
         timeout=execution["timeout_seconds"],
         output_cap=settings.TP.worker.max_output_bytes,
         execution_id=execution["execution_id"],
-        registry=registry_for(node),
+        registry=registry,
         on_output=forward,
     )
     forward.flush()

@@ -19,7 +19,7 @@ from tasks_app import (
 )
 from tasks_app.models import Run, RunAttempt
 from tasks_app.services import dispatch, retry_policy, run_events
-from tasks_app.services.stopping import stop_execution
+from tasks_app.services.stopping import answer_claim, stop_execution
 
 log = logging.getLogger(__name__)
 DETAIL_FIELDS = ("exit_code", "http_status", "stdout", "stderr", "response_headers", "error")
@@ -69,39 +69,63 @@ def apply_event(event: dict) -> str:
 
 
 def apply_started(event: dict) -> str:
+    """A delivery's `started`. With `claim` (a token the delivery drew), it is the delivery's
+    start claim: the delivery waits for the answer (go / stop, stopping.answer_claim) before it
+    starts its command. The first claim of the current attempt moves the run to running and
+    records its token; a claim with that same token (asked again: the answer was lost) gets go
+    again, any other (a second delivery of the attempt, the attempt superseded, the run
+    cancelled) gets stop: an attempt's command starts at most once, a cancelled run's never.
+    Without `claim` (a node from before claims): applied as before, and an execution that
+    must not go on is told to stop after it started."""
     run_id, attempt, fence, at = _parse(event)
     worker, node = str(event["worker"]), str(event["node"])
+    claim = event.get("claim")
+    claim = str(claim) if claim else ""
+    execution_id = f"run-{run_id}-a{attempt}-{fence}"
+
+    def answer(verdict: str, reason: str = "") -> None:
+        if claim:
+            transaction.on_commit(lambda: answer_claim(node, execution_id, claim, verdict, reason))
+
     with transaction.atomic():
         # Lock the run first, as conclude_attempt does: writing the RunAttempt row takes a
         # key-share lock on the run (its foreign key) after its unique index entry, so two
         # events of one attempt taking the locks in the other order would deadlock.
         run = Run.objects.select_for_update().filter(pk=run_id).first()
         if run is None:
+            answer("stop", f"run {run_id} does not exist")
+            if claim:
+                return "stopped"
             raise InvalidEvent(f"run {run_id} does not exist")
         moved = Run.objects.filter(pk=run_id, attempt=attempt, fence=fence, cancel_requested_at__isnull=True).move(
-            states.RUNNING, worker=worker, node=node, started_at=at, routing_error="",
+            states.RUNNING, worker=worker, node=node, started_at=at, routing_error="", claim=claim,
         )
         if moved:
             _record_attempt(run_id, attempt, fence=fence, status=states.RUNNING, worker=worker, started_at=at)
             run_events.status_changed(run_id)
+            answer("go")
             return "applied"
-        if (run.attempt, run.fence, run.status, run.worker) == (attempt, fence, states.RUNNING, worker):
+        if (run.attempt, run.fence, run.status, run.worker) == (attempt, fence, states.RUNNING, worker) and (
+                not claim or (claim == run.claim and not run.cancel_requested_at)):
+            answer("go")  # the same delivery asking again
             return "duplicate"
         # Overtaken by its own `finished` (control handles events concurrently): keep the start time.
-        if RunAttempt.objects.filter(
+        if not claim and RunAttempt.objects.filter(
             run_id=run_id, attempt=attempt, fence=fence, worker=worker, finished_at__isnull=False,
             started_at__isnull=True,
         ).update(started_at=at):
             Run.objects.filter(pk=run_id, attempt=attempt, fence=fence, started_at__isnull=True).update(started_at=at)
             metrics.attempt_started_late(run_id, attempt, at)
             return "late"
-    execution_id = f"run-{run_id}-a{attempt}-{fence}"
-    if run.status == states.RUNNING and run.attempt == attempt and run.fence == fence:
-        reason = f"attempt {attempt} already runs on {run.worker}"
-    elif run.cancel_requested_at:
-        reason = "the run was cancelled"
-    else:
-        reason = f"run is {run.status} at attempt {run.attempt}"
+        if run.status == states.RUNNING and run.attempt == attempt and run.fence == fence:
+            reason = f"attempt {attempt} already runs on {run.worker}"
+        elif run.cancel_requested_at:
+            reason = "the run was cancelled"
+        else:
+            reason = f"run is {run.status} at attempt {run.attempt}"
+        if claim:
+            answer("stop", reason)
+            return "stopped"
     stop_execution(node, execution_id, reason)
     return "stopped"
 
