@@ -64,8 +64,8 @@ def prepare_spec(execution: dict) -> dict:
     return spec
 
 
-def report(execution: dict, kind: str, node: str, **fields) -> None:
-    event = {
+def event_of(execution: dict, kind: str, node: str, **fields) -> dict:
+    return {
         "kind": kind,
         "run_id": execution["run_id"],
         "attempt": execution["attempt"],
@@ -75,7 +75,99 @@ def report(execution: dict, kind: str, node: str, **fields) -> None:
         "at": datetime.now(UTC).isoformat(),
         **fields,
     }
+
+
+def send_event(event: dict) -> None:
     current_app.send_task(wire.RUN_EVENT, args=[event], queue=settings.TP.message_queue.status_queue)
+
+
+def report(execution: dict, kind: str, node: str, **fields) -> None:
+    send_event(event_of(execution, kind, node, **fields))
+
+
+# A finished execution's report is kept on disk, per node, until the broker accepted it (issue
+# 14: outcomes survive outages). The delivery itself tries for REPORT_HOLD_SECONDS (its message
+# is still active, so the node's heartbeats list the execution as running meanwhile); what is
+# left then, or left by a pool child that died, the node's main process sends with each
+# heartbeat (resend_reports). A report sent twice is applied once (events are compare-and-set).
+REPORT_HOLD_SECONDS = 30.0
+REPORT_RETRY_MAX_SECONDS = 2.0
+
+
+def reports_dir(node: str) -> Path:
+    path = registry_for(node).dir / "reports"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def report_finished(execution: dict, node: str, **fields) -> bool:
+    """Send the `finished` report, kept on disk until the broker took it. Returns whether it was
+    sent (False: left on disk for resend_reports)."""
+    event = event_of(execution, "finished", node, **fields)
+    path = reports_dir(node) / f"{execution['execution_id']}.json"
+    held = {"event": event, "pid": os.getpid()}
+    tmp = path.with_name(f".tmp-{path.name}")
+    try:
+        tmp.write_text(json.dumps(held))
+        os.replace(tmp, path)
+    except OSError as exc:  # no disk: still try to send it
+        log.error("report of %s not kept on disk: %s", execution["execution_id"], exc)
+    began, delay = time.monotonic(), 0.2
+    while True:
+        try:
+            send_event(event)
+        except Exception as exc:
+            if time.monotonic() - began >= REPORT_HOLD_SECONDS:
+                log.error("report of %s not sent yet (%s); the node's main process sends it later",
+                          execution["execution_id"], exc)
+                return False
+            log.warning("report of %s not sent (%s); trying again", execution["execution_id"], exc)
+            time.sleep(delay)
+            delay = min(delay * 2, REPORT_RETRY_MAX_SECONDS)
+            continue
+        path.unlink(missing_ok=True)
+        return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def resend_reports(node: str) -> int:
+    """Send the reports that their delivery left on disk: it gave up (REPORT_HOLD_SECONDS) or
+    its process died. Runs in the node's main process; stops at the first the broker refuses."""
+    sent = 0
+    try:
+        paths = sorted(reports_dir(node).glob("*.json"))
+    except OSError as exc:
+        log.error("cannot read the held reports of %s: %s", node, exc)
+        return 0
+    for path in paths:
+        try:
+            held = json.loads(path.read_text())
+            age = time.time() - path.stat().st_mtime
+        except FileNotFoundError:
+            continue  # its delivery sent it meanwhile
+        except (OSError, ValueError) as exc:
+            log.error("dropping an unreadable held report %s: %s", path, exc)
+            path.unlink(missing_ok=True)
+            continue
+        if age < REPORT_HOLD_SECONDS and _alive(int(held.get("pid") or 0)) and held.get("pid") != os.getpid():
+            continue  # its delivery still tries
+        try:
+            send_event(held["event"])
+        except Exception as exc:
+            log.warning("held reports of %s not sent yet: %s", node, exc)
+            break
+        path.unlink(missing_ok=True)
+        sent += 1
+    return sent
 
 
 class OutputForwarder:
@@ -189,5 +281,5 @@ def run_execution(execution: dict, node: str) -> str:
         on_output=forward,
     )
     forward.flush()
-    report(execution, "finished", node, **result.to_dict())
+    report_finished(execution, node, **result.to_dict())
     return result.status

@@ -5,7 +5,7 @@ from tasks_app import states
 
 
 class RunQuerySet(models.QuerySet):
-    def move(self, target: str, **fields) -> int:
+    def move(self, target: str, late_report: bool = False, **fields) -> int:
         """The one way a run's status changes: a compare-and-set along the transition table,
 
             UPDATE ... SET status = target, <fields> WHERE <this queryset's filters>
@@ -13,8 +13,9 @@ class RunQuerySet(models.QuerySet):
 
         Callers narrow the queryset to the run and the attempt (and fence) they mean; the table
         decides which statuses it may leave. Returns the rows moved: 0 means the run had moved
-        on already (a duplicate, late or superseded event, a cancel that came first)."""
-        return self.filter(status__in=states.sources_of(target)).update(status=target, **fields)
+        on already (a duplicate, late or superseded event, a cancel that came first).
+        late_report: the real outcome of an attempt concluded lost (states.LATE_REPORT_SOURCES)."""
+        return self.filter(status__in=states.sources_of(target, late_report)).update(status=target, **fields)
 
 
 class Run(models.Model):

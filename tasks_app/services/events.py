@@ -154,6 +154,21 @@ def conclude_attempt(run_id, attempt, fence, outcome, details, at, worker="") ->
         if worker and run.worker and worker != run.worker:
             # A second delivery of this attempt, stopped on another node: its end is not the run's.
             return None
+        late = False
+        if run.status in states.LATE_REPORT_SOURCES:
+            # Accepted only as the real outcome of this attempt concluded lost, while no newer
+            # attempt started ((attempt, fence) above is still the current one).
+            late = outcome != states.LOST and RunAttempt.objects.filter(
+                run_id=run_id, attempt=attempt, fence=fence, status=states.LOST).exists()
+            if not late:
+                return None
+            details = dict(details, error=(details.get("error") or "") + (
+                "; " if details.get("error") else "") + "reported after the attempt had been concluded lost")
+        if outcome == states.CANCELLED and not run.cancel_requested_at:
+            # Stopped on the control role's word (an execution that must not go on), not by a
+            # cancel: a stop the control ordered is never a run's final `cancelled`.
+            outcome = states.LOST
+            details = dict(details, error=f"stopped by the control role, not cancelled: {details.get('error', '')}")
         if run.cancel_requested_at and outcome != states.SUCCEEDED:
             target = states.CANCELLED  # a cancel outranks what the kill looked like
         else:
@@ -164,7 +179,7 @@ def conclude_attempt(run_id, attempt, fence, outcome, details, at, worker="") ->
             fields["next_attempt_at"] = at + timezone.timedelta(seconds=delay)
         else:
             fields["finished_at"] = at
-        moved = Run.objects.filter(pk=run_id, attempt=attempt, fence=fence).move(target, **fields)
+        moved = Run.objects.filter(pk=run_id, attempt=attempt, fence=fence).move(target, late_report=late, **fields)
         if not moved:
             return None
         _record_attempt(

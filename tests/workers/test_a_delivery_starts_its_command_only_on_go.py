@@ -22,7 +22,7 @@ def node_dir(tmp_path, monkeypatch):
 @pytest.fixture
 def sent(monkeypatch):
     events = []
-    monkeypatch.setattr(execution, "report", lambda ex, kind, node, **fields: events.append((kind, fields)))
+    monkeypatch.setattr(execution, "send_event", lambda event: events.append((event["kind"], event)))
     return events
 
 
