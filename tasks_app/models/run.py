@@ -49,8 +49,10 @@ class Run(models.Model):
     queue = models.CharField(max_length=200, blank=True)
     worker = models.CharField(max_length=200, blank=True)
     node = models.CharField(max_length=255, blank=True, help_text="the Celery node running it, e.g. worker@node1")
+    # db_default: processes of the previous release (a rolling upgrade) insert runs without it.
     claim = models.CharField(
-        max_length=32, blank=True, help_text="the start claim of the delivery that runs the current attempt"
+        max_length=32, blank=True, db_default="",
+        help_text="the start claim of the delivery that runs the current attempt",
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
