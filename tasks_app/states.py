@@ -45,5 +45,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def sources_of(target: str) -> frozenset[str]:
-    return TRANSITIONS[target]
+# A late report (issue 14): an attempt concluded lost (its node silent, or no longer listing it)
+# whose real `finished` arrives before a newer attempt started. The record takes what really
+# happened: the outcome's status is reachable from where the lost conclusion left the run.
+LATE_REPORT_SOURCES = frozenset({RETRYING, LOST, DEAD})
+
+
+def sources_of(target: str, late_report: bool = False) -> frozenset[str]:
+    return TRANSITIONS[target] | LATE_REPORT_SOURCES if late_report else TRANSITIONS[target]

@@ -35,3 +35,17 @@ def taskplane_cancel(state, execution_id, grace_seconds=None, **kwargs):
     except (ValueError, TypeError, OSError) as exc:
         return {"ok": False, "error": str(exc)}
     return {"ok": True, "found": found}
+
+
+@control_command(
+    args=[("execution_id", str), ("claim", str), ("verdict", str), ("reason", str)],
+    signature="<execution_id> <claim> <verdict> [reason]",
+)
+def taskplane_verdict(state, execution_id, claim, verdict, reason="", **kwargs):
+    """The control role's answer to a delivery's start claim (workers_app/execution.py), left
+    in the registry for the pool child that waits for it."""
+    try:
+        _registry(state).write_verdict(execution_id, claim, str(verdict), str(reason or ""))
+    except (ValueError, TypeError, OSError) as exc:
+        return {"ok": False, "error": str(exc)}
+    return {"ok": True}

@@ -2,11 +2,24 @@
 
 The node has no database: everything it needs is in the message, and everything it
 learns goes back to the control role as `started` and `finished` events.
+
+The start claim (issue 14: an attempt's command starts at most once, a cancelled run's never):
+a delivery draws a random token and sends `started` with it as its claim, then waits for the
+control role's answer before it starts anything. The control role answers go to the first claim
+of the current attempt and stop to any other (a redelivery after a killed pool child or a broker
+restart, a superseded attempt, a cancelled run: the durable cancel mark is the run's row, which
+the answer consults). The answer comes back as a remote-control command to this node
+(`taskplane_verdict`), which the main process leaves in the node's ExecutionRegistry directory;
+the delivery polls for it. A lost claim or answer is asked again every CLAIM_ASK_AGAIN_SECONDS
+with the same token (the control role answers a token it recorded go again); with no answer at
+all the delivery gives up after CLAIM_GIVE_UP_SECONDS without starting: at most once wins over
+at least once, and the run is the control role's to conclude.
 """
 
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from datetime import UTC, datetime
@@ -20,6 +33,10 @@ from workers_app.executors import run_spec
 from workers_app.executors.execution_registry import ExecutionRegistry, default_runtime_dir
 
 log = logging.getLogger(__name__)
+CLAIM_ASK_AGAIN_SECONDS = 5.0
+CLAIM_GIVE_UP_SECONDS = 600.0
+# The answer usually takes a few milliseconds (broker, one transaction, broker): poll fast first.
+CLAIM_FAST_POLL_SECONDS, CLAIM_FAST_WINDOW_SECONDS, CLAIM_SLOW_POLL_SECONDS = 0.002, 1.0, 0.05
 REQUIRED = ("run_id", "attempt", "fence", "execution_id", "type", "spec", "timeout_seconds")
 
 
@@ -47,8 +64,8 @@ def prepare_spec(execution: dict) -> dict:
     return spec
 
 
-def report(execution: dict, kind: str, node: str, **fields) -> None:
-    event = {
+def event_of(execution: dict, kind: str, node: str, **fields) -> dict:
+    return {
         "kind": kind,
         "run_id": execution["run_id"],
         "attempt": execution["attempt"],
@@ -60,7 +77,99 @@ def report(execution: dict, kind: str, node: str, **fields) -> None:
         "at": datetime.now(UTC).isoformat(),
         **fields,
     }
+
+
+def send_event(event: dict) -> None:
     current_app.send_task(wire.RUN_EVENT, args=[event], queue=settings.TP.message_queue.status_queue)
+
+
+def report(execution: dict, kind: str, node: str, **fields) -> None:
+    send_event(event_of(execution, kind, node, **fields))
+
+
+# A finished execution's report is kept on disk, per node, until the broker accepted it (issue
+# 14: outcomes survive outages). The delivery itself tries for REPORT_HOLD_SECONDS (its message
+# is still active, so the node's heartbeats list the execution as running meanwhile); what is
+# left then, or left by a pool child that died, the node's main process sends with each
+# heartbeat (resend_reports). A report sent twice is applied once (events are compare-and-set).
+REPORT_HOLD_SECONDS = 30.0
+REPORT_RETRY_MAX_SECONDS = 2.0
+
+
+def reports_dir(node: str) -> Path:
+    path = registry_for(node).dir / "reports"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def report_finished(execution: dict, node: str, **fields) -> bool:
+    """Send the `finished` report, kept on disk until the broker took it. Returns whether it was
+    sent (False: left on disk for resend_reports)."""
+    event = event_of(execution, "finished", node, **fields)
+    path = reports_dir(node) / f"{execution['execution_id']}.json"
+    held = {"event": event, "pid": os.getpid()}
+    tmp = path.with_name(f".tmp-{path.name}")
+    try:
+        tmp.write_text(json.dumps(held))
+        os.replace(tmp, path)
+    except OSError as exc:  # no disk: still try to send it
+        log.error("report of %s not kept on disk: %s", execution["execution_id"], exc)
+    began, delay = time.monotonic(), 0.2
+    while True:
+        try:
+            send_event(event)
+        except Exception as exc:
+            if time.monotonic() - began >= REPORT_HOLD_SECONDS:
+                log.error("report of %s not sent yet (%s); the node's main process sends it later",
+                          execution["execution_id"], exc)
+                return False
+            log.warning("report of %s not sent (%s); trying again", execution["execution_id"], exc)
+            time.sleep(delay)
+            delay = min(delay * 2, REPORT_RETRY_MAX_SECONDS)
+            continue
+        path.unlink(missing_ok=True)
+        return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def resend_reports(node: str) -> int:
+    """Send the reports that their delivery left on disk: it gave up (REPORT_HOLD_SECONDS) or
+    its process died. Runs in the node's main process; stops at the first the broker refuses."""
+    sent = 0
+    try:
+        paths = sorted(reports_dir(node).glob("*.json"))
+    except OSError as exc:
+        log.error("cannot read the held reports of %s: %s", node, exc)
+        return 0
+    for path in paths:
+        try:
+            held = json.loads(path.read_text())
+            age = time.time() - path.stat().st_mtime
+        except FileNotFoundError:
+            continue  # its delivery sent it meanwhile
+        except (OSError, ValueError) as exc:
+            log.error("dropping an unreadable held report %s: %s", path, exc)
+            path.unlink(missing_ok=True)
+            continue
+        if age < REPORT_HOLD_SECONDS and _alive(int(held.get("pid") or 0)) and held.get("pid") != os.getpid():
+            continue  # its delivery still tries
+        try:
+            send_event(held["event"])
+        except Exception as exc:
+            log.warning("held reports of %s not sent yet: %s", node, exc)
+            break
+        path.unlink(missing_ok=True)
+        sent += 1
+    return sent
 
 
 class OutputForwarder:
@@ -128,6 +237,34 @@ def invalid_reason(execution) -> str:
     return f"execution message lacks {', '.join(missing)}" if missing else ""
 
 
+def claim_start(execution: dict, node: str, registry: ExecutionRegistry) -> tuple[bool, str]:
+    """(may start, why not): the delivery's start claim (see the module's docstring)."""
+    execution_id, claim = execution["execution_id"], secrets.token_hex(8)
+    began = time.monotonic()
+    asked = None
+    try:
+        while True:
+            now = time.monotonic()
+            if asked is None or now - asked >= CLAIM_ASK_AGAIN_SECONDS:
+                asked = now
+                try:
+                    report(execution, "started", node, pid=os.getpid(), claim=claim)
+                except Exception as exc:  # the broker is away: ask again later
+                    log.warning("start claim of %s not sent: %s", execution_id, exc)
+            answer = registry.verdict(execution_id, claim)
+            if answer is not None:
+                verdict, reason = answer
+                return verdict == "go", reason
+            if registry.cancel_requested(execution_id):
+                return False, "cancelled"
+            if now - began >= CLAIM_GIVE_UP_SECONDS:
+                return False, f"no answer to the start claim in {CLAIM_GIVE_UP_SECONDS:g}s"
+            fast = now - began < CLAIM_FAST_WINDOW_SECONDS
+            time.sleep(CLAIM_FAST_POLL_SECONDS if fast else CLAIM_SLOW_POLL_SECONDS)
+    finally:
+        registry.forget_verdict(execution_id, claim)
+
+
 def run_execution(execution: dict, node: str) -> str:
     fields = execution if isinstance(execution, dict) else {}
     with log_context.bound(run_id=fields.get("run_id"), task_id=fields.get("task_id"), task=fields.get("task"),
@@ -142,22 +279,27 @@ def _run_execution(execution: dict, node: str) -> str:
             report(execution, "finished", node, status="failed", error=f"invalid execution message: {problem}")
         log.error("dropping an invalid execution message: %s: %r", problem, execution)
         return "invalid"
+    registry = registry_for(node)
+    go, reason = claim_start(execution, node, registry)
+    if not go:
+        # Nothing started, so nothing to report: the run's record is the attempt that did start.
+        log.info("not starting %s: %s", execution["execution_id"], reason)
+        return "stopped"
     # Our own lines for the run's start and outcome: Celery's "received" and "succeeded" are
     # DEBUG, and the task "succeeds" whatever the run's outcome (logging_config).
     log.info("run %s attempt %s started (%s, %s)", execution["run_id"], execution["attempt"], execution["type"],
              execution["execution_id"])
-    report(execution, "started", node, pid=os.getpid())
     forward = OutputForwarder(execution, node)
     result = run_spec(
         execution["type"], prepare_spec(execution),
         timeout=execution["timeout_seconds"],
         output_cap=settings.TP.worker.max_output_bytes,
         execution_id=execution["execution_id"],
-        registry=registry_for(node),
+        registry=registry,
         on_output=forward,
     )
     forward.flush()
-    report(execution, "finished", node, **result.to_dict())
+    report_finished(execution, node, **result.to_dict())
     outcome = {"status": result.status, "exit_code": result.exit_code, "http_status": result.http_status,
                "duration_seconds": round(result.duration_seconds, 3)}
     log.log(logging.INFO if result.status == "succeeded" else logging.WARNING,

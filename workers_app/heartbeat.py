@@ -21,7 +21,7 @@ from django.conf import settings
 
 from scheduler_project import wire
 from scheduler_project.version import __version__
-from workers_app.execution import registry_for
+from workers_app.execution import registry_for, resend_reports
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,13 @@ class Heartbeat(bootsteps.StartStopStep):
             self.send(consumer, status="offline")
 
     def send(self, consumer, status: str = "online"):
+        try:
+            # Finished executions' reports a delivery could not send (issue 14): the broker is
+            # back when this beat goes out, so they go first, before the control role can judge
+            # a run its node no longer lists.
+            resend_reports(consumer.hostname)
+        except Exception as exc:
+            log.warning("held reports not resent: %s", exc)
         try:
             consumer.app.send_task(
                 wire.HEARTBEAT, args=[snapshot(consumer, self.configured, status)],

@@ -5,7 +5,7 @@ from tasks_app import states
 
 
 class RunQuerySet(models.QuerySet):
-    def move(self, target: str, **fields) -> int:
+    def move(self, target: str, late_report: bool = False, **fields) -> int:
         """The one way a run's status changes: a compare-and-set along the transition table,
 
             UPDATE ... SET status = target, <fields> WHERE <this queryset's filters>
@@ -13,8 +13,9 @@ class RunQuerySet(models.QuerySet):
 
         Callers narrow the queryset to the run and the attempt (and fence) they mean; the table
         decides which statuses it may leave. Returns the rows moved: 0 means the run had moved
-        on already (a duplicate, late or superseded event, a cancel that came first)."""
-        return self.filter(status__in=states.sources_of(target)).update(status=target, **fields)
+        on already (a duplicate, late or superseded event, a cancel that came first).
+        late_report: the real outcome of an attempt concluded lost (states.LATE_REPORT_SOURCES)."""
+        return self.filter(status__in=states.sources_of(target, late_report)).update(status=target, **fields)
 
 
 class Run(models.Model):
@@ -48,6 +49,11 @@ class Run(models.Model):
     queue = models.CharField(max_length=200, blank=True)
     worker = models.CharField(max_length=200, blank=True)
     node = models.CharField(max_length=255, blank=True, help_text="the Celery node running it, e.g. worker@node1")
+    # db_default: processes of the previous release (a rolling upgrade) insert runs without it.
+    claim = models.CharField(
+        max_length=32, blank=True, db_default="",
+        help_text="the start claim of the delivery that runs the current attempt",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

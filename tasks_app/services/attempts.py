@@ -8,7 +8,7 @@ from tasks_app.models import Run
 from tasks_app.services import dispatch
 
 CLEARED = {
-    "worker": "", "node": "", "started_at": None, "next_attempt_at": None, "exit_code": None, "http_status": None,
+    "worker": "", "node": "", "claim": "", "started_at": None, "next_attempt_at": None, "exit_code": None, "http_status": None,
     "stdout": "", "stderr": "", "response_headers": None, "error": "", "queued_at": None,
 }
 

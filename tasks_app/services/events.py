@@ -20,7 +20,7 @@ from tasks_app import (
 )
 from tasks_app.models import Run, RunAttempt
 from tasks_app.services import dispatch, retry_policy, run_events
-from tasks_app.services.stopping import stop_execution
+from tasks_app.services.stopping import answer_claim, stop_execution
 
 log = logging.getLogger(__name__)
 DETAIL_FIELDS = ("exit_code", "http_status", "stdout", "stderr", "response_headers", "error")
@@ -77,28 +77,51 @@ def _apply(event: dict) -> str:
 
 
 def apply_started(event: dict) -> str:
+    """A delivery's `started`. With `claim` (a token the delivery drew), it is the delivery's
+    start claim: the delivery waits for the answer (go / stop, stopping.answer_claim) before it
+    starts its command. The first claim of the current attempt moves the run to running and
+    records its token; a claim with that same token (asked again: the answer was lost) gets go
+    again, any other (a second delivery of the attempt, the attempt superseded, the run
+    cancelled) gets stop: an attempt's command starts at most once, a cancelled run's never.
+    Without `claim` (a node from before claims): applied as before, and an execution that
+    must not go on is told to stop after it started."""
     run_id, attempt, fence, at = _parse(event)
     worker, node = str(event["worker"]), str(event["node"])
+    claim = event.get("claim")
+    claim = str(claim) if claim else ""
+    execution_id = f"run-{run_id}-a{attempt}-{fence}"
+
+    def answer(verdict: str, reason: str = "") -> None:
+        if claim:
+            transaction.on_commit(lambda: answer_claim(node, execution_id, claim, verdict, reason))
+
     with transaction.atomic():
         # Lock the run first, as conclude_attempt does: writing the RunAttempt row takes a
         # key-share lock on the run (its foreign key) after its unique index entry, so two
         # events of one attempt taking the locks in the other order would deadlock.
         run = Run.objects.select_for_update().filter(pk=run_id).first()
         if run is None:
+            answer("stop", f"run {run_id} does not exist")
+            if claim:
+                return "stopped"
             raise InvalidEvent(f"run {run_id} does not exist")
         moved = Run.objects.filter(pk=run_id, attempt=attempt, fence=fence, cancel_requested_at__isnull=True).move(
-            states.RUNNING, worker=worker, node=node, started_at=at, routing_error="",
+            states.RUNNING, worker=worker, node=node, started_at=at, routing_error="", claim=claim,
         )
         if moved:
             _record_attempt(run_id, attempt, fence=fence, status=states.RUNNING, worker=worker, started_at=at)
             _observe_fire_lag(run, attempt, at)
             run_events.status_changed(run_id)
+            answer("go")
             return "applied"
-        if (run.attempt, run.fence, run.status, run.worker) == (attempt, fence, states.RUNNING, worker):
+        if (run.attempt, run.fence, run.status, run.worker) == (attempt, fence, states.RUNNING, worker) and (
+                not claim or (claim == run.claim and not run.cancel_requested_at)):
+            answer("go")  # the same delivery asking again
             return "duplicate"
         # Overtaken by its own `finished` (control handles events concurrently): keep the start time,
         # and the node, which only `started` reports; the run ends as if the two had come in order.
-        if RunAttempt.objects.filter(
+        # (A start claim is asked before the command starts: its `finished` cannot overtake it.)
+        if not claim and RunAttempt.objects.filter(
             run_id=run_id, attempt=attempt, fence=fence, worker=worker, finished_at__isnull=False,
             started_at__isnull=True,
         ).update(started_at=at):
@@ -107,13 +130,15 @@ def apply_started(event: dict) -> str:
             metrics.attempt_started_late(run_id, attempt, at)
             _observe_fire_lag(run, attempt, at)
             return "late"
-    execution_id = f"run-{run_id}-a{attempt}-{fence}"
-    if run.status == states.RUNNING and run.attempt == attempt and run.fence == fence:
-        reason = f"attempt {attempt} already runs on {run.worker}"
-    elif run.cancel_requested_at:
-        reason = "the run was cancelled"
-    else:
-        reason = f"run is {run.status} at attempt {run.attempt}"
+        if run.status == states.RUNNING and run.attempt == attempt and run.fence == fence:
+            reason = f"attempt {attempt} already runs on {run.worker}"
+        elif run.cancel_requested_at:
+            reason = "the run was cancelled"
+        else:
+            reason = f"run is {run.status} at attempt {run.attempt}"
+        if claim:
+            answer("stop", reason)
+            return "stopped"
     stop_execution(node, execution_id, reason)
     return "stopped"
 
@@ -148,6 +173,21 @@ def conclude_attempt(run_id, attempt, fence, outcome, details, at, worker="") ->
         if worker and run.worker and worker != run.worker:
             # A second delivery of this attempt, stopped on another node: its end is not the run's.
             return None
+        late = False
+        if run.status in states.LATE_REPORT_SOURCES:
+            # Accepted only as the real outcome of this attempt concluded lost, while no newer
+            # attempt started ((attempt, fence) above is still the current one).
+            late = outcome != states.LOST and RunAttempt.objects.filter(
+                run_id=run_id, attempt=attempt, fence=fence, status=states.LOST).exists()
+            if not late:
+                return None
+            details = dict(details, error=(details.get("error") or "") + (
+                "; " if details.get("error") else "") + "reported after the attempt had been concluded lost")
+        if outcome == states.CANCELLED and not run.cancel_requested_at:
+            # Stopped on the control role's word (an execution that must not go on), not by a
+            # cancel: a stop the control ordered is never a run's final `cancelled`.
+            outcome = states.LOST
+            details = dict(details, error=f"stopped by the control role, not cancelled: {details.get('error', '')}")
         if run.cancel_requested_at and outcome != states.SUCCEEDED:
             target = states.CANCELLED  # a cancel outranks what the kill looked like
         else:
@@ -158,7 +198,7 @@ def conclude_attempt(run_id, attempt, fence, outcome, details, at, worker="") ->
             fields["next_attempt_at"] = at + timezone.timedelta(seconds=delay)
         else:
             fields["finished_at"] = at
-        moved = Run.objects.filter(pk=run_id, attempt=attempt, fence=fence).move(target, **fields)
+        moved = Run.objects.filter(pk=run_id, attempt=attempt, fence=fence).move(target, late_report=late, **fields)
         if not moved:
             return None
         _record_attempt(

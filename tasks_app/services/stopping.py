@@ -32,6 +32,20 @@ def stop_execution(node: str, execution_id: str, reason: str) -> None:
         log.error("could not ask %s to stop %s: %s", node, execution_id, exc)
 
 
+def answer_claim(node: str, execution_id: str, claim: str, verdict: str, reason: str = "") -> None:
+    """The answer to a delivery's start claim (`started` with `claim`): "go" or "stop". The
+    delivery waits for it before it starts its command, and asks again if it gets none, so a
+    lost answer costs a few seconds, never a second start."""
+    try:
+        current_app.control.broadcast(
+            "taskplane_verdict",
+            arguments={"execution_id": execution_id, "claim": claim, "verdict": verdict, "reason": reason},
+            destination=[node],
+        )
+    except Exception as exc:  # the delivery asks again
+        log.error("could not answer %s's claim on %s: %s", node, execution_id, exc)
+
+
 def forget_queued(execution_id: str) -> None:
     """A queued execution that must never start: workers drop a revoked message on receipt."""
     try:

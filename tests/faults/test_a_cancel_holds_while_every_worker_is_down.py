@@ -9,11 +9,7 @@ from tasks_app.services import cancelling, definitions
 from tests.faults import harness
 from tests.faults.conftest import shell_task, wait_worker
 
-pytestmark = [
-    pytest.mark.faults,
-    pytest.mark.xfail(strict=True, reason="issue 14 item 4: revoke lives in worker memory; a worker that was down "
-                                          "starts the cancelled run's command"),
-]
+pytestmark = pytest.mark.faults
 
 
 def test_a_cancel_holds_while_every_worker_is_down(fault_platform, command_log):

@@ -10,10 +10,7 @@ from tests.faults import harness
 from tests.faults.conftest import shell_task, wait_worker
 from tests.support.processes import wait_for
 
-pytestmark = [
-    pytest.mark.faults,
-    pytest.mark.xfail(strict=True, reason="issue 14 item 1: a shell command (own session) outlives its killed node"),
-]
+pytestmark = pytest.mark.faults
 COMMAND_DIES_WITHIN = 5.0  # "within seconds"
 
 

@@ -1,7 +1,9 @@
 """Issue 14 item 11: a worker drained just after it started a run must not read `drained` while
 that run's command still runs (the runbook restarts a node once it reads drained), and must read
 it once the command has ended. The registry's view of the node lags (heartbeat interval plus a
-sweep); the test makes the lag certain by freezing the control role around the drain."""
+sweep); the test makes the lag certain by freezing the control role around the drain. The
+worker takes the run while the control role is frozen: it holds the message, waiting for the
+answer to its start claim, and starts the command once the control role answers."""
 
 import time
 
@@ -27,14 +29,23 @@ def test_a_drain_is_not_drained_while_work_runs(fault_platform, command_log):
     # The control role is frozen while the worker takes the run and the operator drains it (the
     # api role does that): the registry has not seen a heartbeat listing the run yet, as happens
     # for up to a heartbeat interval plus a sweep after any start.
+    from scheduler_project.celery import app
+
     control = next(p for name, p in platform.processes if name == "control")
+    node = Worker.objects.get(worker_id="w").node
     harness.pause_role(control)
     try:
         run = definitions.trigger(task)
-        wait_for(lambda: command_log.starts(run.pk), 60, "the command to start")
+        run.refresh_from_db()
+
+        def taken():
+            active = app.control.inspect(destination=[node], timeout=1).active() or {}
+            return any(r.get("id") == run.execution_id for r in active.get(node, []))
+        wait_for(taken, 60, "the worker to take the run")
         drain("w", by="fault-test")
     finally:
         harness.resume_role(control)
+    wait_for(lambda: command_log.starts(run.pk), 60, "the command to start")
 
     early = []
     while not command_log.ends(run.pk):

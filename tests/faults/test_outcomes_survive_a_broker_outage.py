@@ -10,12 +10,7 @@ from tests.faults import harness
 from tests.faults.conftest import shell_task, wait_worker
 from tests.support.processes import wait_for
 
-pytestmark = [
-    pytest.mark.faults,
-    pytest.mark.xfail(strict=True, reason="issue 14 item 6: report() has no retry or buffer; finished runs become "
-                                          "lost, are retried, and (RabbitMQ) a control-ordered stop is recorded "
-                                          "as cancelled"),
-]
+pytestmark = pytest.mark.faults
 RUNS = 3
 
 

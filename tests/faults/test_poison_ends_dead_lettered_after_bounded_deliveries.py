@@ -13,11 +13,7 @@ from tests.faults import harness
 from tests.faults.conftest import shell_task, wait_worker
 from tests.support.processes import wait_for
 
-pytestmark = [
-    pytest.mark.faults,
-    pytest.mark.xfail(strict=True, reason="issue 14 item 5: no delivery limit on execution messages; the poison is "
-                                          "redelivered forever and stays running, never dead-lettered"),
-]
+pytestmark = pytest.mark.faults
 # The fix picks the limit; more deliveries than this is "not bounded" for the test.
 MAX_DELIVERIES = 5
 POISON_WINDOW = 60.0

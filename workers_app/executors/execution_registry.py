@@ -4,6 +4,8 @@ The Celery worker's main process (where remote-control commands arrive) and its 
 children (where commands run) share no memory, so they meet in a directory of small files:
 
     <execution_id>.pgid    "<pgid> <leader start time>" while the execution's process group runs
+    <execution_id>--<claim>.verdict  the control role's answer to one delivery's start claim
+                           ("go" or "stop <reason>"), read by the pool child that waits for it
     <execution_id>.cancel  a cancel was requested; kept after the run, so that a redelivery of
                            the same execution (acks_late) does not start it again; pruned by age
 
@@ -183,6 +185,27 @@ class ExecutionRegistry:
         ).start()
         return True
 
+    def write_verdict(self, execution_id: str, claim: str, verdict: str, reason: str = "") -> None:
+        if verdict not in ("go", "stop"):
+            raise ValueError(f"verdict must be go or stop, got {verdict!r}")
+        self._write(self._verdict_path(execution_id, claim), f"{verdict} {reason}".strip() + "\n")
+
+    def verdict(self, execution_id: str, claim: str) -> tuple[str, str] | None:
+        """("go" | "stop", reason) once the answer to the claim arrived, else None."""
+        try:
+            text = self._verdict_path(execution_id, claim).read_text().strip()
+        except FileNotFoundError:
+            return None
+        verdict, _, reason = text.partition(" ")
+        return verdict, reason
+
+    def forget_verdict(self, execution_id: str, claim: str) -> None:
+        self._verdict_path(execution_id, claim).unlink(missing_ok=True)
+
+    def _verdict_path(self, execution_id: str, claim: str) -> Path:
+        validate_execution_id(execution_id)
+        return self._path(f"{execution_id}--{validate_execution_id(claim)}", "verdict")
+
     def prune(self, max_age_seconds: float = 86400.0) -> int:
         """Remove cancel markers older than the age, and registrations of groups that are gone."""
         removed = 0
@@ -190,7 +213,7 @@ class ExecutionRegistry:
         for path in self.dir.iterdir():
             try:
                 old = path.stat().st_mtime < cutoff
-                if path.suffix == ".cancel" and old:
+                if path.suffix in (".cancel", ".verdict") and old:
                     path.unlink()
                 elif path.suffix == ".pgid" and old and self.pgid(path.stem) is None:
                     path.unlink()

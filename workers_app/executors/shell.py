@@ -13,6 +13,7 @@ from collections.abc import Callable
 from tasks_app.specs import SpecError, shell_command
 
 from .execution_registry import ExecutionRegistry, kill_group, validate_execution_id
+from .group_guard import guard
 from .result import ExecutionResult, cap_text
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,8 @@ def run_shell(
         proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=env, cwd=cwd, start_new_session=True, close_fds=True,
+            # The group dies with this process, however it dies (group_guard.py).
+            preexec_fn=guard.preexec(),
         )
     except OSError as exc:
         return result("failed", error=f"cannot start {argv[0]!r}: {exc.strerror or exc}")
@@ -204,13 +207,15 @@ def run_shell(
     finally:
         if not group_cleaned:
             # An exception got here (e.g. Celery's soft time limit): never leave the group behind.
-            kill_group(pgid, kill_grace)
+            group_cleaned = kill_group(pgid, kill_grace)
         try:
             exit_code = proc.wait(timeout=READER_JOIN_SECONDS)
         except subprocess.TimeoutExpired:  # a leader unkillable (stuck in the kernel): do not hang
             exit_code = None
         if execution_id is not None:
             registry.unregister(execution_id)
+        if group_cleaned:
+            guard.release(pgid)  # empty: its id may be reused, the guard must forget it
         if notifier is not None:
             os.close(notifier)
 

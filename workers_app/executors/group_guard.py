@@ -1,0 +1,131 @@
+"""A command never outlives the process that runs it (issue 14, guarantee 8).
+
+A shell command runs in a session (process group) of its own, so that a cancel or a timeout can
+kill all of it, and so that a kill -9 of the node's own process group does not reach it. The
+price: nothing ties its lifetime to the node. If the process that started it (a prefork pool
+child, or the node's main process under another pool) dies without cleaning up (kill -9, OOM),
+the command would live on while the control role concludes the run lost and retries it elsewhere:
+two executions of one run at once.
+
+Two mechanisms close that, both Linux-only and both best effort where unavailable:
+
+1. The guard. Each process that starts commands has one small guard process (lazily started,
+   `python -I -S`, in a session of its own so a kill of the node's group does not take it too).
+   The starting process holds the only write end of a pipe to the guard's stdin. Each command's
+   group id is registered ("+pgid") by the command itself between fork and exec (preexec: before
+   it can fork anything, so there is no window where it runs unregistered) and unregistered
+   ("-pgid") once run_shell has emptied the group. When the starting process dies, however it
+   dies, the kernel closes its end of the pipe: the guard reads EOF, SIGKILLs every group still
+   registered, and exits. Commands do not inherit the pipe (close_fds; the fd is not
+   inheritable), so only the starting process keeps it open. A dead group whose pgid is still
+   registered is skipped (killpg on an empty group fails), and run_shell unregisters a group
+   only after it is empty, so a reused pid is never signalled.
+2. PR_SET_PDEATHSIG(SIGKILL) on the command's group leader, set in the same preexec: should the
+   guard itself be missing (killed, could not start), the leader still dies with its parent's
+   thread. It alone would leave the leader's children running, hence the guard.
+
+A command that leaves its process group (setsid, daemonizing) escapes both, as it escapes
+cancel and timeout: that is documented (README, docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+log = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1
+
+# The guard's whole program: no imports beyond the standard library's builtins, no site.
+GUARD_PROGRAM = r"""
+import os, signal, sys
+groups = set()
+for line in sys.stdin.buffer:
+    try:
+        op, pgid = line[:1], int(line[1:])
+    except ValueError:
+        continue
+    if op == b"+":
+        groups.add(pgid)
+    elif op == b"-":
+        groups.discard(pgid)
+for pgid in groups:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+
+try:  # resolved here, not in the forked child: between fork and exec we only call it
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux
+    _prctl = None
+
+
+class GroupGuard:
+    """The guard of the current process (see the module's docstring). Fork-aware: a process
+    forked from one that had a guard starts its own on first use."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.process: subprocess.Popen | None = None
+        self.owner = 0  # the pid that started self.process
+
+    def _fd(self) -> int | None:
+        """The write end of the pipe to a live guard of this process, starting one if needed."""
+        with self.lock:
+            if self.process is not None and (self.owner != os.getpid() or self.process.poll() is not None):
+                if self.owner == os.getpid():
+                    self.process.stdin.close()
+                self.process = None  # a forked copy's or a dead guard: not ours to use
+            if self.process is None:
+                try:
+                    self.process = subprocess.Popen(
+                        [sys.executable, "-I", "-S", "-c", GUARD_PROGRAM], stdin=subprocess.PIPE,
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                        close_fds=True,
+                    )
+                    self.owner = os.getpid()
+                except OSError as exc:
+                    log.error("no command guard (commands only die with their leader): %s", exc)
+                    return None
+            return self.process.stdin.fileno()
+
+    def preexec(self):
+        """The preexec_fn for a command's Popen (with start_new_session=True: its pid is its
+        group id). Runs in the child between fork and exec: only async-signal-safe-ish work,
+        and it must never raise (Popen would fail)."""
+        fd = self._fd()
+        parent = os.getpid()
+
+        def in_child() -> None:
+            if _prctl is not None:
+                _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+                if os.getppid() != parent:  # the parent died before prctl: die now
+                    os._exit(255)
+            if fd is not None:
+                try:
+                    os.write(fd, b"+%d\n" % os.getpid())
+                except OSError:
+                    pass  # the guard is gone; PDEATHSIG still holds for the leader
+        return in_child
+
+    def release(self, pgid: int) -> None:
+        """The group is empty (run_shell killed it): stop guarding it."""
+        with self.lock:
+            process = self.process if self.owner == os.getpid() else None
+        if process is None:
+            return
+        try:
+            os.write(process.stdin.fileno(), b"-%d\n" % pgid)
+        except (OSError, ValueError):
+            pass
+
+
+guard = GroupGuard()
