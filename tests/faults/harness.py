@@ -66,15 +66,6 @@ class Violations:
         assert not self.found, "guarantees broken:\n  - " + "\n  - ".join(self.found) + (
             f"\n{context}" if context else "")
 
-    def xfail_if_any(self, reason: str) -> None:
-        """For the guarantees of a scenario that another part of issue 14 still has to make hold,
-        checked after those that must hold already (assert_none): the test is reported xfailed,
-        naming what broke, while they break, and passes once they hold."""
-        if self.found:
-            import pytest
-
-            pytest.xfail(f"{reason}: " + "; ".join(self.found))
-
 
 # --------------------------------------------------------------------------------------------
 # Private services.
