@@ -66,7 +66,8 @@ def test_no_forged_message_stops_a_consumer_or_runs_where_it_must_not(platform, 
     worker_queues = [f"{mq.task_queue}.shell", f"{mq.task_queue}.http"]
     marker = tmp_path / "ran"
 
-    client = Celery(broker=platform.config.broker_url)
+    # Not set as current: later tests in this process publish through current_app, the project's.
+    client = Celery(broker=platform.config.broker_url, set_as_current=False)
     expected = {}  # message id -> (queue, reason)
     try:
         wait_for(lambda: len(client.control.inspect(destination=[control_node, worker_node], timeout=2).ping() or {})

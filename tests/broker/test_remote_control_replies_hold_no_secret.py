@@ -45,7 +45,8 @@ def test_no_remote_control_reply_holds_a_secret(platform):
     platform.start("worker", "--worker-id", "inspected", **env)
     nodes = [f"control@{platform.config.instance_id}", "worker@inspected"]
 
-    client = Celery(broker=broker_url)
+    # Not set as current: later tests in this process publish through current_app, the project's.
+    client = Celery(broker=broker_url, set_as_current=False)
     try:
         inspect = client.control.inspect(destination=nodes, timeout=3)
         wait_for(lambda: len(inspect.ping() or {}) == 2, 60, "both roles to answer ping")
