@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.conftest import wait_for_api
+from tests.api.helpers import wait_for_api
 
 pytestmark = pytest.mark.e2e
 ADMIN_KEY = "schemathesis-admin-key-0123456789"
