@@ -56,20 +56,3 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize(("endpoint", "role"), cases, ids=[f"{e.name}-{r}" for e, r in cases])
     else:
         metafunc.parametrize("endpoint", endpoints, ids=[e.name for e in endpoints])
-
-
-def wait_for_api(platform, scheme: str = "http", verify=True, timeout: float = 60.0):
-    import requests
-
-    from tests.support.processes import wait_for
-
-    url = f"{scheme}://127.0.0.1:{platform.api_port}/health"
-
-    def answered():
-        try:
-            return requests.get(url, timeout=2, verify=verify).status_code == 200
-        except requests.RequestException:
-            return False
-
-    wait_for(answered, timeout, f"the api process to answer {url}\n{platform.log('api')[-3000:]}")
-    return f"{scheme}://127.0.0.1:{platform.api_port}"

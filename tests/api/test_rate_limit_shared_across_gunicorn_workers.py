@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from tests.api.conftest import wait_for_api
+from tests.api.helpers import wait_for_api
 
 pytestmark = pytest.mark.e2e
 N = 30

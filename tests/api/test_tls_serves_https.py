@@ -5,7 +5,7 @@ import subprocess
 import pytest
 import requests
 
-from tests.api.conftest import wait_for_api
+from tests.api.helpers import wait_for_api
 
 pytestmark = pytest.mark.e2e
 

@@ -2,7 +2,7 @@
 a RejectedMessage, whatever the report holds (it came over the broker too), counts it in
 `taskplane_rejected_messages_total{reason}`, and shows it in the admin, read-only."""
 
-from tests.observability.conftest import scrape_platform
+from tests.observability.helpers import scrape_platform
 from workers_app.models import RejectedMessage
 from workers_app.tasks import message_rejected
 

@@ -4,7 +4,7 @@ layer it is in, so the operator knows which file to open."""
 import pytest
 
 from scheduler_project.config import ConfigError
-from tests.config.conftest import load
+from tests.config.helpers import load
 
 
 def problems(*files, **env) -> dict[str, str]:

@@ -4,7 +4,7 @@ be guessed); across files the later file wins, whichever name either uses."""
 import pytest
 
 from scheduler_project.config import ConfigError
-from tests.config.conftest import load
+from tests.config.helpers import load
 
 
 def test_disagreeing_names_in_one_file_are_a_problem(tmp_path):

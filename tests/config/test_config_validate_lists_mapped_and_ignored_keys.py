@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from scheduler_project.config import BASE_DIR
-from tests.config.conftest import SEEDS
+from tests.config.helpers import SEEDS
 
 SERVICE_VARS = ("DATABASE_URL", "MESSAGE_QUEUE_URL", "MESSAGE_QUEUE_TYPE", "REDIS_URL", "ENVIRONMENT",
                 "TASKPLANE_CONFIG", "INSTANCE_ID", "LOG_LEVEL", "RUST_LOG")

@@ -3,7 +3,7 @@ LOG_LEVEL, ours, wins; what cannot be read is a warning naming the variable."""
 
 import pytest
 
-from tests.config.conftest import load
+from tests.config.helpers import load
 
 
 @pytest.mark.parametrize("value, level", [

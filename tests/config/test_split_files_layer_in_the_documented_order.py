@@ -2,7 +2,7 @@
 base.toml in that order, then the ENVIRONMENT's file, then the --config files (which replace
 the ENVIRONMENT's file), then the environment variables."""
 
-from tests.config.conftest import load
+from tests.config.helpers import load
 
 
 def test_each_layer_overrides_the_ones_before_it(config_dir, tmp_path):

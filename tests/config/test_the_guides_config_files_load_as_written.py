@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scheduler_project.config import BASE_DIR
-from tests.config.conftest import GUIDE_ENV, GUIDE_FILES, SEEDS, load
+from tests.config.helpers import GUIDE_ENV, GUIDE_FILES, SEEDS, load
 
 
 @pytest.mark.parametrize("path", GUIDE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.support.http_policy import allow_http_to
-from tests.support.processes import processes_with, sleepers, wait_for  # noqa: F401  shared with the e2e tests
+from tests.support.processes import processes_with
 from workers_app.executors.execution_registry import ExecutionRegistry
 
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-from tests.executors.conftest import processes_with, wait_for
+from tests.support.processes import processes_with, wait_for
 
 
 def _starter(command: str) -> subprocess.Popen:

@@ -1,6 +1,6 @@
 import time
 
-from tests.executors.conftest import processes_with
+from tests.support.processes import processes_with
 from workers_app.executors import run_shell
 
 

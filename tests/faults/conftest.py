@@ -72,24 +72,3 @@ def fault_platform(tmp_path, transactional_db, settings, request, broker, state_
         if report is not None and report.failed:
             print(platform.logs())
             print(f"----- commands.log -----\n{command_log.text()}")
-
-
-def shell_task(command_log: harness.CommandLog, body: str, name: str | None = None, **fields):
-    """A shell task whose command logs its start and end to the command log."""
-    import secrets
-
-    from tasks_app.models import Task
-
-    fields.setdefault("retry_delay_seconds", 0)
-    fields.setdefault("retry_jitter", False)
-    fields.setdefault("max_retries", 2)
-    return Task.objects.create(name=name or f"fault-{secrets.token_hex(3)}", type="shell",
-                               spec={"command": command_log.command(body)}, **fields)
-
-
-def wait_worker(worker_id: str, timeout: float = 60) -> None:
-    from tests.support.processes import wait_for
-    from workers_app.models import Worker
-
-    wait_for(lambda: Worker.objects.filter(worker_id=worker_id, status="online").exists(), timeout,
-             f"worker {worker_id}'s heartbeat in the registry")

@@ -7,7 +7,7 @@ import pytest
 from tasks_app.models import Run
 from tasks_app.services import cancelling, definitions
 from tests.faults import harness
-from tests.faults.conftest import shell_task, wait_worker
+from tests.faults.harness import shell_task, wait_worker
 
 pytestmark = pytest.mark.faults
 

@@ -10,7 +10,7 @@ import pytest
 
 from tasks_app.services import definitions
 from tests.faults import harness
-from tests.faults.conftest import shell_task, wait_worker
+from tests.faults.harness import shell_task, wait_worker
 
 pytestmark = pytest.mark.faults
 HEARTBEAT = 20  # scheduler_project/settings.py CELERY_BROKER_HEARTBEAT

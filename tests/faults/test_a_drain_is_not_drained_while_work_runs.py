@@ -11,7 +11,7 @@ import pytest
 
 from tasks_app.services import definitions
 from tests.faults import harness
-from tests.faults.conftest import shell_task, wait_worker
+from tests.faults.harness import shell_task, wait_worker
 from tests.support.processes import wait_for
 from workers_app.models import Worker
 from workers_app.services import drain

@@ -8,7 +8,7 @@ import pytest
 from accounts_app.services import create_api_key
 from tasks_app.models import Run
 from tests.faults import harness
-from tests.faults.conftest import shell_task
+from tests.faults.harness import shell_task
 from tests.support.processes import http_get, wait_for
 
 pytestmark = pytest.mark.faults

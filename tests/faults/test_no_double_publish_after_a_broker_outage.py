@@ -13,7 +13,7 @@ from django.db import connection
 from tasks_app.models import OutboxEntry
 from tasks_app.services import definitions, dispatch
 from tests.faults import harness
-from tests.faults.conftest import shell_task, wait_worker
+from tests.faults.harness import shell_task, wait_worker
 
 pytestmark = pytest.mark.faults
 RUNS = 12

@@ -7,7 +7,7 @@ import pytest
 from tasks_app.models import Run
 from tasks_app.services import definitions
 from tests.faults import harness
-from tests.faults.conftest import shell_task, wait_worker
+from tests.faults.harness import shell_task, wait_worker
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.faults

@@ -1,11 +1,9 @@
-"""Fixtures for the maintenance commands (cleanup, vacuum, reindex): runs of given status and age,
-and a command runner."""
+"""Fixtures for the maintenance commands (cleanup, vacuum, reindex): runs of given status and age
+(the command runner is in helpers.py)."""
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from tasks_app.models import Run, RunAttempt, Task
@@ -26,16 +24,3 @@ def make_runs(db):
         return runs
 
     return make
-
-
-def run_command(*args) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
-
-
-def remaining(task: Task) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for status in Run.objects.filter(task=task).values_list("status", flat=True):
-        counts[status] = counts.get(status, 0) + 1
-    return counts

@@ -2,7 +2,7 @@
 run with it (attempts, outbox entries) while unlinking replays of it."""
 
 from tasks_app.models import OutboxEntry, Run, RunAttempt
-from tests.maintenance.conftest import run_command
+from tests.maintenance.helpers import run_command
 
 
 def test_batches_with_progress_and_dependents(make_task, make_runs):

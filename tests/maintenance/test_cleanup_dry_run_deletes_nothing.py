@@ -1,7 +1,7 @@
 """cleanup --dry-run counts what would go, by status, and deletes nothing."""
 
 from tasks_app.models import Run
-from tests.maintenance.conftest import run_command
+from tests.maintenance.helpers import run_command
 
 
 def test_dry_run_counts_and_keeps_everything(make_task, make_runs):

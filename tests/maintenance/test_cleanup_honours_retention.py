@@ -2,7 +2,7 @@
 age for its own runs (longer or shorter); active runs stay whatever their age."""
 
 from tasks_app.models import Run, RunAttempt
-from tests.maintenance.conftest import remaining, run_command
+from tests.maintenance.helpers import remaining, run_command
 
 
 def test_global_age_and_per_task_retention(make_task, make_runs):

@@ -1,7 +1,7 @@
 """--keep-failed-days: failed, dead, timed_out and lost runs stay at least that long, even
 past --older-than or a task's retention; the others follow the normal age."""
 
-from tests.maintenance.conftest import remaining, run_command
+from tests.maintenance.helpers import remaining, run_command
 
 
 def test_failures_are_kept_for_their_own_days(make_task, make_runs):

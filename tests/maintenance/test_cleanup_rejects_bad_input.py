@@ -3,7 +3,7 @@
 import pytest
 from django.core.management.base import CommandError
 
-from tests.maintenance.conftest import run_command
+from tests.maintenance.helpers import run_command
 
 
 @pytest.mark.parametrize("value, message", [

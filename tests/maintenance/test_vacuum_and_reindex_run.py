@@ -5,7 +5,7 @@ import pytest
 from django.core.management.base import CommandError
 from django.db import connection
 
-from tests.maintenance.conftest import run_command
+from tests.maintenance.helpers import run_command
 
 pytestmark = pytest.mark.django_db(transaction=True)  # VACUUM refuses to run inside a transaction
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from monitoring_app import dashboard as dashboard_services
-from tests.monitoring.conftest import seed_live_data
+from tests.monitoring.helpers import seed_live_data
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from scheduler_project.config import BASE_DIR
 from tasks_app.models import Run
 from tests.deploy._tools import missing
-from tests.monitoring.conftest import seed_live_data
-from tests.observability.conftest import wait_for_http
+from tests.monitoring.helpers import seed_live_data
+from tests.observability.helpers import wait_for_http
 from workers_app.models import Worker
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ from scheduler_project.metrics import counters
 from scheduler_project.redis_store import accounting as ops
 from tasks_app.models import Run, Task
 from tasks_app.services import events
-from tests.observability.conftest import scrape_platform
+from tests.observability.helpers import scrape_platform
 from tests.services import free_port
 
 SUCCEEDED = ("tasks_executed_total", (("status", "succeeded"), ("task_type", "shell")))

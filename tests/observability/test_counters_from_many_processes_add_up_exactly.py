@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from scheduler_project.config import BASE_DIR
-from tests.observability.conftest import scrape_platform
+from tests.observability.helpers import scrape_platform
 
 PROCESSES, THREADS, EACH = 4, 4, 50
 SCRIPT = f"""

@@ -3,7 +3,7 @@ sample of every op, in one round trip, and the scrape shows the same numbers as 
 
 from scheduler_project.redis_store import accounting as ops
 from scheduler_project.redis_store.client import get_counting_redis
-from tests.observability.conftest import scrape_platform
+from tests.observability.helpers import scrape_platform
 from tests.support.redis import counting_round_trips
 
 

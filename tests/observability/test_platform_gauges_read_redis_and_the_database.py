@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from scheduler_project.redis_store.client import get_redis, key
 from tasks_app.models import Run, Task
-from tests.observability.conftest import samples, scrape_platform
+from tests.observability.helpers import samples, scrape_platform
 from workers_app.models import Worker
 
 

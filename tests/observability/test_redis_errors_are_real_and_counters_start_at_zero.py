@@ -13,7 +13,7 @@ from instances_app import inbox, presence, sweeper
 from scheduler_project.redis_store import accounting
 from scheduler_project.redis_store.accounting import redis_op
 from scheduler_project.redis_store.client import get_redis
-from tests.observability.conftest import scrape_platform
+from tests.observability.helpers import scrape_platform
 
 
 def flushed_counts(monkeypatch) -> None:

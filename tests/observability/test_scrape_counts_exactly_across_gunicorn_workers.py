@@ -11,7 +11,7 @@ import requests
 
 from tasks_app.models import Task
 from tasks_app.services import definitions
-from tests.observability.conftest import samples, wait_for_http
+from tests.observability.helpers import samples, wait_for_http
 from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ import pytest
 
 from tasks_app.models import Run, Task
 from tasks_app.services import dispatch, events, firing
-from tests.observability.conftest import scrape_platform
+from tests.observability.helpers import scrape_platform
 
 UTC = dt.UTC
 FIRE = dt.datetime(2026, 3, 1, 12, 1, tzinfo=UTC)
