@@ -197,6 +197,17 @@ class Auth(Section):
     api_keys: dict[str, list[Role]] = Field(default_factory=dict)
 
 
+def _networks(value: list[str]) -> list[str]:
+    import ipaddress
+
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+    return value
+
+
 class RateLimiting(Section):
     enabled: bool = False
     max_requests_per_minute: int = Field(1000, ge=1)
@@ -218,15 +229,8 @@ class Security(Section):
 
     @field_validator("trusted_proxies")
     @classmethod
-    def _networks(cls, value: list[str]) -> list[str]:
-        import ipaddress
-
-        for item in value:
-            try:
-                ipaddress.ip_network(item, strict=False)
-            except ValueError:
-                raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
-        return value
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        return _networks(value)
 
 
 class Tls(Section):
@@ -334,17 +338,6 @@ class Scheduler(Section):
     # (the Task model's default). Its other keys are aliases of [worker] keys (seed.py).
     job_timeout_seconds: int = Field(3600, ge=1, le=7 * 86400)
     phase2: Phase2 = Phase2()
-
-
-def _networks(value: list[str]) -> list[str]:
-    import ipaddress
-
-    for item in value:
-        try:
-            ipaddress.ip_network(item, strict=False)
-        except ValueError:
-            raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
-    return value
 
 
 class Notifications(Section):
