@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from console_app.actions import Refused
+from console_app.forms import ParamRows
 
 
 def back(request, default: str):
@@ -21,6 +22,23 @@ def back(request, default: str):
 def report_refusal(request, refused: Refused, default: str):
     messages.error(request, refused.message)
     return back(request, default)
+
+
+def start_run(request, defaults: dict, act, failed_to: str, said):
+    """A form that starts a run with parameters (trigger, replay, a dead run's replay): the
+    parameter rows over `defaults`, then `act(params)` -> the new run, whose page follows; a bad
+    row or a refusal goes back to `failed_to` with the message. `said(run)`: the success message."""
+    rows = ParamRows(defaults, request.POST)
+    params = rows.value()
+    if rows.errors:
+        messages.error(request, "; ".join(rows.errors))
+        return back(request, failed_to)
+    try:
+        run = act(params)
+    except Refused as exc:
+        return report_refusal(request, exc, failed_to)
+    messages.success(request, said(run))
+    return redirect("console:run", run.pk)
 
 
 def fragment(request) -> bool:

@@ -7,7 +7,6 @@ import re
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -16,8 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from console_app import actions, queries
 from console_app.access import ADMIN, TASK_READ, TASK_WRITE, console_view, record_refusal
 from console_app.actions import Refused
-from console_app.forms import ParamRows
-from console_app.views.common import back, page, report_refusal
+from console_app.views.common import back, page, report_refusal, start_run
 from instances_app.api.deadletters import LETTER_ID
 from scheduler_project.durations import parse_cutoff
 from tasks_app import states
@@ -42,17 +40,8 @@ def _dead_run(run_id: int) -> Run:
 @console_view(TASK_READ, write=TASK_WRITE, action="dead_letter.replay")
 def replay_run(request, run_id: int):
     run = _dead_run(run_id)
-    rows = ParamRows(run.params, request.POST)
-    params = rows.value()
-    if rows.errors:
-        messages.error(request, "; ".join(rows.errors))
-        return back(request, reverse("console:deadletters"))
-    try:
-        new = actions.replay_dead_run(request, run, params)
-    except Refused as exc:
-        return report_refusal(request, exc, reverse("console:deadletters"))
-    messages.success(request, f"Dead run #{run.pk} replayed as run #{new.pk}.")
-    return redirect("console:run", new.pk)
+    return start_run(request, run.params, lambda params: actions.replay_dead_run(request, run, params),
+                     reverse("console:deadletters"), lambda new: f"Dead run #{run.pk} replayed as run #{new.pk}.")
 
 
 @require_POST

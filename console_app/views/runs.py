@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -14,7 +13,7 @@ from console_app import actions, queries
 from console_app.access import TASK_READ, TASK_WRITE, console_view
 from console_app.actions import Refused
 from console_app.forms import ParamRows
-from console_app.views.common import back, page, report_refusal
+from console_app.views.common import back, page, report_refusal, start_run
 from tasks_app import states
 from tasks_app.models import Run, Task
 from tasks_app.services.definitions import REPLAYABLE
@@ -75,14 +74,5 @@ def run_cancel(request, run_id: int):
 @console_view(TASK_READ, write=TASK_WRITE, action="run.replay")
 def run_replay(request, run_id: int):
     run = _run_or_404(run_id)
-    rows = ParamRows(run.params, request.POST)
-    params = rows.value()
-    if rows.errors:
-        messages.error(request, "; ".join(rows.errors))
-        return back(request, reverse("console:run", args=[run.pk]))
-    try:
-        new = actions.replay(request, run, params)
-    except Refused as exc:
-        return report_refusal(request, exc, reverse("console:run", args=[run.pk]))
-    messages.success(request, f"Run #{run.pk} replayed as run #{new.pk}.")
-    return redirect("console:run", new.pk)
+    return start_run(request, run.params, lambda params: actions.replay(request, run, params),
+                     reverse("console:run", args=[run.pk]), lambda new: f"Run #{run.pk} replayed as run #{new.pk}.")

@@ -16,7 +16,7 @@ from console_app.access import TASK_READ, TASK_WRITE, console_view, record_refus
 from console_app.actions import Refused
 from console_app.forms import HTTP_METHODS, PRESETS, ParamRows, TaskForm, field_of
 from console_app.present import schedule_view, zone_names
-from console_app.views.common import back, page, report_refusal
+from console_app.views.common import back, page, report_refusal, start_run
 from tasks_app import states
 from tasks_app.api.views.tasks import SHELL_NEEDS_ADMIN
 from tasks_app.models import Task
@@ -106,17 +106,8 @@ def task_edit(request, task_id: int):
 @console_view(TASK_READ, write=TASK_WRITE, action="task.trigger")
 def task_trigger(request, task_id: int):
     task = get_object_or_404(Task, pk=task_id)
-    rows = ParamRows(task.params, request.POST)
-    params = rows.value()
-    if rows.errors:
-        messages.error(request, "; ".join(rows.errors))
-        return back(request, reverse("console:task", args=[task.pk]))
-    try:
-        run = actions.trigger(request, task, params)
-    except Refused as exc:
-        return report_refusal(request, exc, reverse("console:task", args=[task.pk]))
-    messages.success(request, f"Triggered {task.name}: run #{run.pk}.")
-    return redirect("console:run", run.pk)
+    return start_run(request, task.params, lambda params: actions.trigger(request, task, params),
+                     reverse("console:task", args=[task.pk]), lambda run: f"Triggered {task.name}: run #{run.pk}.")
 
 
 def _set_enabled(request, task_id: int, enabled: bool):
