@@ -12,7 +12,7 @@ import pytest
 
 from tests.api.helpers import wait_for_api
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.broker_agnostic]
 ADMIN_KEY = "schemathesis-all-checks-admin-key-0123"
 CONFIG = Path(__file__).with_name("schemathesis.toml")  # the known disagreements, with their reasons
 # ST_MAX_SECONDS, ST_EXAMPLES, ST_PHASES, ST_EXTRA (more CLI options) and ST_OUT (a file for the
