@@ -2,16 +2,52 @@
 
 Both run after the transaction commits (transaction.on_commit, robust): a rolled-back
 conclusion counts nothing, no Redis round trip happens while the run's row is locked, and
-a failure to count never reaches the engine.
+a failure to count never reaches the engine. Within a batch of status events
+(counted_together), the figures of the whole batch are written in one round trip.
 """
 
 from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
 
 from django.db import transaction
 
 from scheduler_project.metrics import counters
 from tasks_app import states
 from tasks_app.models import RunAttempt
+
+_batch = threading.local()
+
+
+def _after_commit(increments: list, observations: list) -> None:
+    pending = getattr(_batch, "pending", None)
+    if pending is not None:
+        pending[0].extend(increments)
+        pending[1].extend(observations)
+        return
+    transaction.on_commit(lambda: counters.record(increments=increments, observations=observations), robust=True)
+
+
+@contextmanager
+def counted_together():
+    """Within the caller's transaction (a batch of status events, events.apply_batch): keep the
+    figures of every conclusion and start, and write them in one Redis round trip once it
+    commits. A block that raises counts nothing (the transaction rolls back)."""
+    _batch.pending = ([], [])
+    try:
+        yield
+        increments, observations = _batch.pending
+        if increments or observations:
+            transaction.on_commit(lambda: counters.record(increments=increments, observations=observations),
+                                  robust=True)
+    finally:
+        _batch.pending = None
+
+
+def status_batch_applied(size: int) -> None:
+    """The control role applied `size` status events in one batch (tasks_app.tasks.run_event)."""
+    counters.observe("taskplane_status_batch_size", None, size)
 
 
 def attempt_concluded(task_type: str, outcome: str, target: str, started_at, finished_at) -> None:
@@ -22,18 +58,15 @@ def attempt_concluded(task_type: str, outcome: str, target: str, started_at, fin
     status = states.CANCELLED if target == states.CANCELLED else outcome
     failed = outcome in states.RETRYABLE_OUTCOMES and target != states.CANCELLED
 
-    def count():
-        # One record(): one Redis round trip per conclusion rather than one per figure.
-        increments = [("tasks_executed_total", {"task_type": task_type, "status": status}, 1)]
-        if failed:
-            increments.append(("scheduler_task_failures_total", {"task_type": task_type, "status": target}, 1))
-        observations = []
-        if started_at is not None and finished_at is not None:
-            observations.append(("task_execution_duration_seconds", {"task_type": task_type},
-                                 (finished_at - started_at).total_seconds()))
-        counters.record(increments=increments, observations=observations)
-
-    transaction.on_commit(count, robust=True)
+    # One record(): one Redis round trip per conclusion (per batch) rather than one per figure.
+    increments = [("tasks_executed_total", {"task_type": task_type, "status": status}, 1)]
+    if failed:
+        increments.append(("scheduler_task_failures_total", {"task_type": task_type, "status": target}, 1))
+    observations = []
+    if started_at is not None and finished_at is not None:
+        observations.append(("task_execution_duration_seconds", {"task_type": task_type},
+                             (finished_at - started_at).total_seconds()))
+    _after_commit(increments, observations)
 
 
 def attempt_started_late(run_id: int, attempt: int, started_at) -> None:
@@ -56,4 +89,4 @@ def fire_started(scheduled_for, started_at) -> None:
     from the fire time to the worker's start stamp. A retry's start is not a fire, and a
     replay or a manual run has no fire time."""
     lag = (started_at - scheduled_for).total_seconds()
-    transaction.on_commit(lambda: counters.observe("taskplane_fire_lag_seconds", None, max(0.0, lag)), robust=True)
+    _after_commit([], [("taskplane_fire_lag_seconds", None, max(0.0, lag))])

@@ -6,6 +6,8 @@ from celery import shared_task
 from django.db import OperationalError
 
 from scheduler_project import wire
+from scheduler_project.group_commit import REQUEUE, GroupCommitTask
+from tasks_app import metrics
 from tasks_app.services import attempts, cancelling, dispatch, events, firing
 
 log = logging.getLogger(__name__)
@@ -13,13 +15,21 @@ log = logging.getLogger(__name__)
 DB_RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": 1, "retry_backoff_max": 30, "max_retries": 10}
 
 
-@shared_task(name=wire.RUN_EVENT, ignore_result=True, acks_late=True, **DB_RETRY)
-def run_event(event: dict) -> str:
-    try:
-        return events.apply_event(event)
-    except events.InvalidEvent as exc:
-        log.error("rejected a run event: %s: %r", exc, event)
-        return "rejected"
+@shared_task(name=wire.RUN_EVENT, base=GroupCommitTask, ignore_result=True, acks_late=True)
+def run_event(calls: list) -> list[str]:
+    """The status queue's reports, several at a time (scheduler_project.group_commit): one
+    transaction per batch, each event its own compare-and-set. One verdict per message; a
+    database error puts its message back on the queue."""
+    verdicts = events.apply_batch([_event_of(args, kwargs) for args, kwargs in calls])
+    metrics.status_batch_applied(len(calls))
+    return [REQUEUE if verdict == events.RETRY else verdict for verdict in verdicts]
+
+
+def _event_of(args: list, kwargs: dict):
+    """The message's one argument, the event (`send_task(RUN_EVENT, args=[event])`)."""
+    if len(args) == 1 and not kwargs:
+        return args[0]
+    return kwargs.get("event") if list(kwargs) == ["event"] and not args else None  # None: rejected as invalid
 
 
 @shared_task(name="control.fire_schedule", ignore_result=True, **DB_RETRY)

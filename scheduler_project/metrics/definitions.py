@@ -16,6 +16,8 @@ DURATION_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 # A fire normally starts within tens of milliseconds to a second; a burst of thousands due in
 # one minute takes seconds; a fire run late by the misfire policy takes minutes or hours.
 FIRE_LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600)
+# 1: applied alone (a quiet queue); more: events that arrived while earlier batches were applied.
+STATUS_BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100)
 FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1)
 
 
@@ -63,6 +65,10 @@ METRICS: dict[str, Metric] = {
         Metric("taskplane_fire_lag_seconds", "histogram",
                "From a scheduled run's fire time (scheduled_for) to its first attempt's start on the worker",
                (), FIRE_LAG_BUCKETS),
+        # The control role's status batches (tasks_app.tasks.run_event, once per batch).
+        Metric("taskplane_status_batch_size", "histogram",
+               "Status events (started, finished, output) the control role applied per batch, one transaction each",
+               (), STATUS_BATCH_BUCKETS),
         # Multi-instance (instances_app counts these; the names are the second guide's).
         Metric("scheduler_phase2_redis_op_total", "counter",
                "Multi-instance Redis operations by result (err: a real error, not an answer the caller expects)",
