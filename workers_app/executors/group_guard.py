@@ -26,6 +26,16 @@ Two mechanisms close that, both Linux-only and both best effort where unavailabl
 
 A command that leaves its process group (setsid, daemonizing) escapes both, as it escapes
 cancel and timeout: that is documented (README, docs/architecture.md).
+
+How a command is started (spawn()): a Python preexec_fn makes subprocess fork the whole worker
+process and run Python in the child before exec, about 5 ms of CPU per command on a worker
+child (docs/performance.md, B1), where a plain spawn (vfork) costs 0.4 ms. So where bash and
+util-linux's setpriv exist (Debian has both: they are essential packages), the command starts
+through a small bash prologue instead, at about 2.5 ms: it writes "+$$" (its own pid, the group
+id) to the guard's pipe, closes its copy of the pipe, and execs `setpriv --pdeathsig KILL --`
+the command. Same order as the preexec: registered before anything of the command runs, and the
+guard cannot see EOF before the registration, since the prologue holds a copy of the pipe until
+it wrote it. Where either is missing, the preexec_fn as before.
 """
 
 from __future__ import annotations
@@ -33,6 +43,8 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -66,6 +78,16 @@ try:  # resolved here, not in the forked child: between fork and exec we only ca
     _prctl = ctypes.CDLL(None, use_errno=True).prctl
 except (OSError, AttributeError):  # not Linux
     _prctl = None
+
+
+BASH, SETPRIV = shutil.which("bash"), shutil.which("setpriv")
+# $1: the guard's fd (bash redirects to any fd number; POSIX sh only to 0-9). A guard that died
+# meanwhile must not stop the command (SIGPIPE ignored for the write, default again for the exec):
+# PDEATHSIG still holds for the leader, as with the preexec.
+PROLOGUE = (
+    "trap '' PIPE; fd=$1; shift; printf '+%d\\n' \"$$\" >&\"$fd\"; exec {fd}>&-; trap - PIPE; "
+    f"exec {shlex.quote(SETPRIV or 'setpriv')} --pdeathsig KILL -- \"$@\""
+)
 
 
 class GroupGuard:
@@ -115,6 +137,14 @@ class GroupGuard:
                 except OSError:
                     pass  # the guard is gone; PDEATHSIG still holds for the leader
         return in_child
+
+    def spawn(self, argv: list[str]) -> tuple[list[str], dict]:
+        """(argv, Popen keyword arguments) to start a command under the guard, in a session of
+        its own (start_new_session=True is the caller's). See the module's docstring."""
+        fd = self._fd()
+        if fd is None or _prctl is None or not (BASH and SETPRIV):
+            return argv, {"preexec_fn": self.preexec()}
+        return [BASH, "--norc", "--noprofile", "-c", PROLOGUE, "taskplane-guard", str(fd), *argv], {"pass_fds": (fd,)}
 
     def release(self, pgid: int) -> None:
         """The group is empty (run_shell killed it): stop guarding it."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import select
+import shutil
 import subprocess
 import threading
 import time
@@ -137,6 +139,18 @@ def _leader_exited(pid: int) -> bool:
         return True
 
 
+def _unstartable(program: str, env: dict, cwd: str | None) -> str:
+    """Why exec would refuse the program ("" if it would not), looked up as exec looks it up."""
+    if "/" in program:
+        path = program if os.path.isabs(program) or cwd is None else os.path.join(cwd, program)
+        if not os.path.exists(path):
+            return os.strerror(errno.ENOENT)
+        if os.path.isdir(path) or not os.access(path, os.X_OK):
+            return os.strerror(errno.EACCES)
+        return ""
+    return "" if shutil.which(program, path=env.get("PATH", os.defpath)) else os.strerror(errno.ENOENT)
+
+
 def run_shell(
     spec: dict,
     *,
@@ -168,12 +182,15 @@ def run_shell(
     if execution_id is not None and registry.cancel_requested(execution_id):
         return result("cancelled", error="cancelled before start")
 
+    unstartable = _unstartable(argv[0], env, cwd)
+    if unstartable:  # said here: under the guard's prologue, a failed exec would be exit code 127
+        return result("failed", error=f"cannot start {argv[0]!r}: {unstartable}")
+    # The group dies with this process, however it dies (group_guard.py).
+    guarded_argv, guarded = guard.spawn(argv)
     try:
         proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, cwd=cwd, start_new_session=True, close_fds=True,
-            # The group dies with this process, however it dies (group_guard.py).
-            preexec_fn=guard.preexec(),
+            guarded_argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, cwd=cwd, start_new_session=True, close_fds=True, **guarded,
         )
     except OSError as exc:
         return result("failed", error=f"cannot start {argv[0]!r}: {exc.strerror or exc}")

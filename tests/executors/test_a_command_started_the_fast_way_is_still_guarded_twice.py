@@ -1,0 +1,77 @@
+"""Commands start without a Python preexec_fn (which forks the whole worker process: about 5 ms of
+CPU per command) where bash and setpriv exist: a bash prologue registers the group with the guard
+and execs `setpriv --pdeathsig KILL` (group_guard.py). Each of the two mechanisms still holds on
+its own: with the guard killed first, the command's leader dies with its starter (PDEATHSIG);
+and the guard alone kills the leader's children (the registration happened before the command
+ran). A program that cannot be started is still said so, naming it."""
+
+import signal
+import subprocess
+import sys
+import textwrap
+
+import psutil
+import pytest
+
+from tests.support.processes import processes_with, wait_for
+from workers_app.executors import group_guard, run_shell
+
+pytestmark = pytest.mark.skipif(not (group_guard.BASH and group_guard.SETPRIV), reason="needs bash and setpriv")
+
+
+def _starter(spec: dict) -> subprocess.Popen:
+    program = textwrap.dedent(f"""
+        from workers_app.executors import run_shell
+        run_shell({spec!r}, timeout=600)
+    """)
+    return subprocess.Popen([sys.executable, "-c", program])
+
+
+def _sleeping(marker: int) -> list[psutil.Process]:
+    """The `sleep` processes themselves (the starter's own command line names them too)."""
+    return [p for p in processes_with(f"sleep {marker}") if p.name() == "sleep"]
+
+
+def _guard_of(starter: subprocess.Popen) -> psutil.Process:
+    def found():
+        return [p for p in psutil.Process(starter.pid).children() if "-I" in p.cmdline() and "-S" in p.cmdline()]
+    return wait_for(lambda: (found() or [None])[0], 30, "the starter's guard process")
+
+
+def test_this_machine_takes_the_fast_way():
+    argv, options = group_guard.guard.spawn(["true"])
+    assert argv[0] == group_guard.BASH and "preexec_fn" not in options and argv[-1] == "true"
+
+
+def test_the_leader_dies_with_its_starter_without_the_guard(sleep_marker):
+    starter = _starter({"argv": ["sleep", str(sleep_marker)]})  # the leader is sleep itself
+    try:
+        wait_for(lambda: _sleeping(sleep_marker), 30, "the command to start")
+        _guard_of(starter).kill()
+    finally:
+        starter.send_signal(signal.SIGKILL)
+        starter.wait(10)
+    wait_for(lambda: _sleeping(sleep_marker) == [], 5, "PDEATHSIG to kill the leader")
+
+
+def test_the_guard_kills_the_leaders_children(sleep_marker):
+    # sh forks the background sleep; only the guard (which the group was registered with) can
+    # reach it: PDEATHSIG is the leader's alone.
+    starter = _starter({"command": f"sleep {sleep_marker} & wait"})
+    try:
+        wait_for(lambda: _sleeping(sleep_marker), 30, "the command to start")
+    finally:
+        starter.send_signal(signal.SIGKILL)
+        starter.wait(10)
+    wait_for(lambda: _sleeping(sleep_marker) == [], 5, "the guard to kill the whole group")
+
+
+def test_a_program_that_cannot_start_is_named(tmp_path):
+    plain_file = tmp_path / "data.txt"
+    plain_file.write_text("not a program")
+    assert run_shell({"argv": ["no-such-program-here"]}, timeout=10).error == \
+        "cannot start 'no-such-program-here': No such file or directory"
+    assert run_shell({"argv": [str(plain_file)]}, timeout=10).error == \
+        f"cannot start {str(plain_file)!r}: Permission denied"
+    ok = run_shell({"argv": ["sh", "-c", "echo $0 and $1", "zero", "one"]}, timeout=10)
+    assert (ok.status, ok.stdout) == ("succeeded", "zero and one\n")  # the prologue passes argv through
