@@ -202,7 +202,10 @@ def _send(entry: OutboxEntry, token: str) -> bool:
     """Send an entry whose claim `token` holds; give the claim back if the broker refuses."""
     mine = OutboxEntry.objects.filter(pk=entry.pk, claim_token=token)
     try:
-        current_app.send_task(entry.name, kwargs=entry.payload, queue=entry.queue, task_id=entry.message_id)
+        # kwargsrepr: what Flower and `inspect` show instead of Celery's saferepr of the whole
+        # execution (its spec and parameters, which may hold secrets; and the repr's CPU).
+        current_app.send_task(entry.name, kwargs=entry.payload, queue=entry.queue, task_id=entry.message_id,
+                              kwargsrepr=f"{{execution of run {entry.run_id}}}")
     except Exception as exc:  # the broker is away: the sweep publishes it again later
         log.error("publishing %s for run %s failed: %s", entry.message_id, entry.run_id, exc)
         mine.update(claimed_at=None, claim_token="", publish_attempts=F("publish_attempts") + 1,
