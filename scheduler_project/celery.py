@@ -4,6 +4,7 @@ import os
 from celery import Celery
 from celery.signals import beat_init, celeryd_after_setup, celeryd_init, worker_before_create_process
 
+from scheduler_project import redis_transport
 from scheduler_project.config import load_config_or_exit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scheduler_project.settings")
@@ -12,6 +13,7 @@ if os.environ.get("TASKPLANE_ROLE") == "worker":
     # URL and admin checks cannot run on; `serve` ran every check, with all the apps, before it.
     os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
 
+redis_transport.register()  # before any connection: redis:// publishes through one client per channel
 app = Celery("scheduler_project")
 
 

@@ -295,9 +295,6 @@ BROKER_SOCKET_TIMEOUT_SECONDS = 10.0
 if MQ.type == "rabbitmq":
     CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "read_timeout": BROKER_SOCKET_TIMEOUT_SECONDS,
                                        "write_timeout": BROKER_SOCKET_TIMEOUT_SECONDS}
-if CONFIG.broker_url.startswith("redis://"):
-    # One publishing client per channel instead of one per message (scheduler_project/redis_transport.py).
-    CELERY_BROKER_TRANSPORT = "scheduler_project.redis_transport:Transport"
 if TP.worker.worker_memory_limit_mb:
     CELERY_WORKER_MAX_MEMORY_PER_CHILD = TP.worker.worker_memory_limit_mb * 1024  # KiB
 # Fires only while this instance holds the leader lease (instances_app.scheduler).
