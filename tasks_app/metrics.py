@@ -30,11 +30,12 @@ def _after_commit(increments: list, observations: list) -> None:
 
 
 @contextmanager
-def counted_together():
+def counted_together(batch_size: int = 0):
     """Within the caller's transaction (a batch of status events, events.apply_batch): keep the
-    figures of every conclusion and start, and write them in one Redis round trip once it
-    commits. A block that raises counts nothing (the transaction rolls back)."""
-    _batch.pending = ([], [])
+    figures of every conclusion and start, with the batch's size when given, and write them in
+    one Redis round trip once it commits. A block that raises counts nothing (the transaction
+    rolls back)."""
+    _batch.pending = ([], [status_batch_size(batch_size)] if batch_size else [])
     try:
         yield
         increments, observations = _batch.pending
@@ -45,9 +46,14 @@ def counted_together():
         _batch.pending = None
 
 
+def status_batch_size(size: int) -> tuple:
+    """The observation of a batch of `size` status events the control role took together."""
+    return ("taskplane_status_batch_size", None, size)
+
+
 def status_batch_applied(size: int) -> None:
-    """The control role applied `size` status events in one batch (tasks_app.tasks.run_event)."""
-    counters.observe("taskplane_status_batch_size", None, size)
+    """A batch whose own transaction rolled back (events.apply_batch): its size, observed alone."""
+    counters.record(observations=[status_batch_size(size)])
 
 
 def attempt_concluded(task_type: str, outcome: str, target: str, started_at, finished_at) -> None:

@@ -7,7 +7,6 @@ from django.db import OperationalError
 
 from scheduler_project import wire
 from scheduler_project.group_commit import REQUEUE, GroupCommitTask
-from tasks_app import metrics
 from tasks_app.services import attempts, cancelling, dispatch, events, firing
 
 log = logging.getLogger(__name__)
@@ -21,7 +20,6 @@ def run_event(calls: list) -> list[str]:
     transaction per batch, each event its own compare-and-set. One verdict per message; a
     database error puts its message back on the queue."""
     verdicts = events.apply_batch([_event_of(args, kwargs) for args, kwargs in calls])
-    metrics.status_batch_applied(len(calls))
     return [REQUEUE if verdict == events.RETRY else verdict for verdict in verdicts]
 
 

@@ -65,7 +65,8 @@ METRICS: dict[str, Metric] = {
         Metric("taskplane_fire_lag_seconds", "histogram",
                "From a scheduled run's fire time (scheduled_for) to its first attempt's start on the worker",
                (), FIRE_LAG_BUCKETS),
-        # The control role's status batches (tasks_app.tasks.run_event, once per batch).
+        # The control role's status batches (tasks_app.services.events.apply_batch, once per batch, with
+        # the batch's other figures).
         Metric("taskplane_status_batch_size", "histogram",
                "Status events (started, finished, output) the control role applied per batch, one transaction each",
                (), STATUS_BATCH_BUCKETS),

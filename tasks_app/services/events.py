@@ -9,6 +9,7 @@ to stop.
 
 import logging
 import threading
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.db import OperationalError, transaction
@@ -85,23 +86,32 @@ def apply_batch(batch: list) -> list[str]:
     order), so two batches applied at once lock the runs they share in the same order and cannot
     deadlock each other."""
     if len(batch) == 1:
-        return [_apply_alone(batch[0])]
+        return [_apply_alone(batch[0], batch_size=1)]
     order = sorted(range(len(batch)), key=lambda i: _run_key(batch[i]))
     verdicts: list = [None] * len(batch)
-    _batch.concluded_tasks = concluded = set()
     try:
-        with transaction.atomic(), metrics.counted_together():
+        with transaction.atomic(), metrics.counted_together(batch_size=len(batch)), _held_released_together():
             for i in order:
                 verdicts[i] = apply_event(batch[i])
-            # A held run is looked for once per task of the batch, not once per conclusion.
-            transaction.on_commit(lambda: _release_held(concluded))
         return verdicts
     except Exception as exc:  # noqa: BLE001  each event gets its own verdict below
         log.info("a batch of %s status events is applied one by one: %s: %s", len(batch), type(exc).__name__, exc)
-    finally:
-        _batch.concluded_tasks = None
+    metrics.status_batch_applied(len(batch))  # the batch's transaction rolled back, its size with it
     alone = {i: _apply_alone(batch[i]) for i in order}
     return [alone[i] for i in range(len(batch))]
+
+
+@contextmanager
+def _held_released_together():
+    """Within the batch's transaction, as metrics.counted_together: a held run is looked for
+    once per task of the batch once it commits, not once per conclusion."""
+    _batch.concluded_tasks = concluded = set()
+    try:
+        yield
+        if concluded:
+            transaction.on_commit(lambda: _release_held(concluded))
+    finally:
+        _batch.concluded_tasks = None
 
 
 def _release_held(task_ids: set) -> None:
@@ -128,20 +138,27 @@ def _run_key(event) -> int:
         return -1  # invalid: rejected on its own
 
 
-def _apply_alone(event) -> str:
-    """One event in its own transaction, as the one-message-per-event task did."""
+def _apply_alone(event, batch_size: int = 0) -> str:
+    """One event in its own transaction, as the one-message-per-event task did. batch_size: the
+    event is a batch of its own (1), whose size is counted with the event's own figures."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), metrics.counted_together(batch_size):
             return apply_event(event)
-    except InvalidEvent as exc:
+    except Exception as exc:
+        if batch_size:
+            metrics.status_batch_applied(batch_size)  # rolled back with the event's transaction
+        return _verdict_of_error(event, exc)
+
+
+def _verdict_of_error(event, exc: Exception) -> str:
+    if isinstance(exc, InvalidEvent):
         log.error("rejected a run event: %s: %r", exc, event)
         return "rejected"
-    except OperationalError as exc:  # a deadlock victim, a lock timeout, the database away
+    if isinstance(exc, OperationalError):  # a deadlock victim, a lock timeout, the database away
         log.warning("a run event goes back to the queue: %s: %r", exc, event)
         return RETRY
-    except Exception:
-        log.exception("applying a run event failed: %r", event)
-        return "failed"
+    log.error("applying a run event failed: %r", event, exc_info=exc)
+    return "failed"
 
 
 def _apply(event: dict) -> str:
