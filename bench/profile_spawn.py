@@ -46,7 +46,7 @@ def main() -> None:
     ballast = [bytearray(1024) for _ in range(args.ballast_mb * 1024)]  # noqa: F841  kept alive on purpose
     measure("plain (vfork)", ["true"])
     measure("preexec_fn (the former way)", ["true"], preexec_fn=guard.preexec())
-    argv, options = guard.spawn(["true"])
+    argv, options = guard.spawn(["true"], dict(os.environ))
     measure("group_guard.spawn (now)", argv, **options)
 
 

@@ -35,7 +35,8 @@ through a small bash prologue instead, at about 2.5 ms: it writes "+$$" (its own
 id) to the guard's pipe, closes its copy of the pipe, and execs `setpriv --pdeathsig KILL --`
 the command. Same order as the preexec: registered before anything of the command runs, and the
 guard cannot see EOF before the registration, since the prologue holds a copy of the pipe until
-it wrote it. Where either is missing, the preexec_fn as before.
+it wrote it. Where either is missing, or the command's environment would change what bash does
+(bash_would_be_changed_by), the preexec_fn as before.
 """
 
 from __future__ import annotations
@@ -90,6 +91,19 @@ PROLOGUE = (
 )
 
 
+# What in an environment changes what bash itself does before it runs the prologue's first word:
+# a file it sources (BASH_ENV; ENV in POSIX mode), its options (SHELLOPTS: xtrace would write the
+# prologue into the command's stderr; BASHOPTS), and exported functions (BASH_FUNC_*), which would
+# stand in for the prologue's printf or exec. The prologue runs with the command's environment, so
+# a command whose environment (the task's, or the worker's own) sets one of them starts through
+# the preexec_fn instead: it pays the slow start, and gets exactly its own environment.
+BASH_READS = frozenset({"BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS"})
+
+
+def bash_would_be_changed_by(env: dict[str, str]) -> bool:
+    return any(name in BASH_READS or name.startswith("BASH_FUNC_") for name in env)
+
+
 class GroupGuard:
     """The guard of the current process (see the module's docstring). Fork-aware: a process
     forked from one that had a guard starts its own on first use."""
@@ -138,11 +152,12 @@ class GroupGuard:
                     pass  # the guard is gone; PDEATHSIG still holds for the leader
         return in_child
 
-    def spawn(self, argv: list[str]) -> tuple[list[str], dict]:
-        """(argv, Popen keyword arguments) to start a command under the guard, in a session of
-        its own (start_new_session=True is the caller's). See the module's docstring."""
+    def spawn(self, argv: list[str], env: dict[str, str]) -> tuple[list[str], dict]:
+        """(argv, Popen keyword arguments) to start a command with this environment under the
+        guard, in a session of its own (start_new_session=True is the caller's). See the
+        module's docstring."""
         fd = self._fd()
-        if fd is None or _prctl is None or not (BASH and SETPRIV):
+        if fd is None or _prctl is None or not (BASH and SETPRIV) or bash_would_be_changed_by(env):
             return argv, {"preexec_fn": self.preexec()}
         return [BASH, "--norc", "--noprofile", "-c", PROLOGUE, "taskplane-guard", str(fd), *argv], {"pass_fds": (fd,)}
 

@@ -186,7 +186,7 @@ def run_shell(
     if unstartable:  # said here: under the guard's prologue, a failed exec would be exit code 127
         return result("failed", error=f"cannot start {argv[0]!r}: {unstartable}")
     # The group dies with this process, however it dies (group_guard.py).
-    guarded_argv, guarded = guard.spawn(argv)
+    guarded_argv, guarded = guard.spawn(argv, env)
     try:
         proc = subprocess.Popen(
             guarded_argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
