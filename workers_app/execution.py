@@ -30,7 +30,7 @@ from django.conf import settings
 
 from scheduler_project import log_context, wire
 from workers_app.executors import run_spec
-from workers_app.executors.execution_registry import ExecutionRegistry, default_runtime_dir
+from workers_app.executors.execution_registry import ExecutionRegistry, default_runtime_dir, read_verdict
 
 log = logging.getLogger(__name__)
 CLAIM_ASK_AGAIN_SECONDS = 5.0
@@ -40,9 +40,29 @@ CLAIM_FAST_POLL_SECONDS, CLAIM_FAST_WINDOW_SECONDS, CLAIM_SLOW_POLL_SECONDS = 0.
 REQUIRED = ("run_id", "attempt", "fence", "execution_id", "type", "spec", "timeout_seconds")
 
 
+# A node's directories are made and their ownership checked (ExecutionRegistry.__init__) at most
+# this often per process: a pool child asks for them several times per run, and the checks were
+# a twentieth of its CPU in B1. A directory removed meanwhile (a /tmp cleaner) is made again by
+# the next check; until then, what would be written there fails and is retried (a claim is asked
+# again, a report is sent without its copy on disk).
+NODE_DIRS_CHECK_SECONDS = 30.0
+_node_dirs: dict[tuple[str, str], tuple[float, ExecutionRegistry, Path]] = {}
+
+
+def _dirs_of(node: str) -> tuple[ExecutionRegistry, Path]:
+    key, now = (str(default_runtime_dir()), node), time.monotonic()
+    known = _node_dirs.get(key)
+    if known is None or now - known[0] >= NODE_DIRS_CHECK_SECONDS:
+        registry = ExecutionRegistry(Path(key[0]) / node.replace("@", "_"))
+        reports = registry.dir / "reports"
+        reports.mkdir(mode=0o700, exist_ok=True)
+        known = _node_dirs[key] = (now, registry, reports)
+    return known[1], known[2]
+
+
 def registry_for(node: str) -> ExecutionRegistry:
     """One registry per Celery node, so a stop addressed to one node never touches another's."""
-    return ExecutionRegistry(Path(default_runtime_dir()) / node.replace("@", "_"))
+    return _dirs_of(node)[0]
 
 
 def prepare_spec(execution: dict) -> dict:
@@ -100,9 +120,7 @@ REPORT_RETRY_MAX_SECONDS = 2.0
 
 
 def reports_dir(node: str) -> Path:
-    path = registry_for(node).dir / "reports"
-    path.mkdir(mode=0o700, exist_ok=True)
-    return path
+    return _dirs_of(node)[1]
 
 
 def report_finished(execution: dict, node: str, **fields) -> bool:
@@ -243,6 +261,7 @@ def invalid_reason(execution) -> str:
 def claim_start(execution: dict, node: str, registry: ExecutionRegistry) -> tuple[bool, str]:
     """(may start, why not): the delivery's start claim (see the module's docstring)."""
     execution_id, claim = execution["execution_id"], secrets.token_hex(8)
+    verdict_file, cancel_file = registry.verdict_path(execution_id, claim), registry.cancel_path(execution_id)
     began = time.monotonic()
     asked = None
     try:
@@ -254,11 +273,11 @@ def claim_start(execution: dict, node: str, registry: ExecutionRegistry) -> tupl
                     report(execution, "started", node, pid=os.getpid(), claim=claim)
                 except Exception as exc:  # the broker is away: ask again later
                     log.warning("start claim of %s not sent: %s", execution_id, exc)
-            answer = registry.verdict(execution_id, claim)
+            answer = read_verdict(verdict_file)
             if answer is not None:
                 verdict, reason = answer
                 return verdict == "go", reason
-            if registry.cancel_requested(execution_id):
+            if os.path.exists(cancel_file):
                 return False, "cancelled"
             if now - began >= CLAIM_GIVE_UP_SECONDS:
                 return False, f"no answer to the start claim in {CLAIM_GIVE_UP_SECONDS:g}s"

@@ -17,6 +17,11 @@ class RunQuerySet(models.QuerySet):
         late_report: the real outcome of an attempt concluded lost (states.LATE_REPORT_SOURCES)."""
         return self.filter(status__in=states.sources_of(target, late_report)).update(status=target, **fields)
 
+    def one(self):
+        """The run this queryset names (by its primary key), or None: first() without its
+        ORDER BY, whose compilation was a tenth of the control role's work per status event."""
+        return next(iter(self[:1]), None)
+
 
 class Run(models.Model):
     """One execution of a task, across all of its attempts.

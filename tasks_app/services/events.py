@@ -198,7 +198,7 @@ def apply_started(event: dict) -> str:
         # Lock the run first, as conclude_attempt does: writing the RunAttempt row takes a
         # key-share lock on the run (its foreign key) after its unique index entry, so two
         # events of one attempt taking the locks in the other order would deadlock.
-        run = Run.objects.select_for_update().filter(pk=run_id).first()
+        run = Run.objects.select_for_update().filter(pk=run_id).one()
         if run is None:
             answer("stop", f"run {run_id} does not exist")
             if claim:
@@ -266,7 +266,7 @@ def conclude_attempt(run_id, attempt, fence, outcome, details, at, worker="") ->
     with transaction.atomic(savepoint=False):  # a caller's error handling is its own transaction's
         # of=self: the run's row only. A plain FOR UPDATE with the join would lock the task's row
         # too, so every conclusion of a task would queue behind (and hold up) its triggers.
-        run = Run.objects.select_for_update(of=("self",)).select_related("task").filter(pk=run_id).first()
+        run = Run.objects.select_for_update(of=("self",)).select_related("task").filter(pk=run_id).one()
         if run is None or (run.attempt, run.fence) != (attempt, fence):
             return None
         if worker and run.worker and worker != run.worker:
