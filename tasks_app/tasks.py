@@ -65,4 +65,5 @@ def sweep() -> dict:
         "retries": attempts.dispatch_due_retries,
         "fired": firing.fire_all_due,
         "cancels": cancelling.repeat_cancels,
+        "released": dispatch.release_stranded,
     })

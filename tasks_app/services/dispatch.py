@@ -25,7 +25,7 @@ import secrets
 from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from scheduler_project import wire
@@ -272,6 +272,25 @@ def _may_hold_sql() -> str:
     return (f'SELECT EXISTS (SELECT 1 FROM "{Task._meta.db_table}" WHERE "id" = %s AND "overlap_policy" = %s)'
             f' OR EXISTS (SELECT 1 FROM "{Run._meta.db_table}" WHERE "task_id" = %s AND "status" = %s'
             " AND \"hold_reason\" <> '')")
+
+
+def release_stranded(batch: int = 100) -> int:
+    """The sweep's step for held runs: release the oldest held run of each task that has held
+    runs and nothing else active. A conclusion releases its task's next held run after its own
+    commit (events._after_conclusion); if that release fails (the database went away between the
+    two transactions, the control process died), nothing else would ask again until the task's
+    next conclusion, which a task whose only runs are held never has. release_held decides again
+    under the task's row lock, so this racing with a conclusion's own release dispatches one run.
+    Returns how many runs were released."""
+    busy = Run.objects.filter(task_id=OuterRef("task_id"), status__in=states.ACTIVE, hold_reason="")
+    stranded = (Run.objects.filter(status=states.PENDING).exclude(hold_reason="").filter(~Exists(busy))
+                .order_by("task_id").values_list("task_id", flat=True).distinct()[:batch])
+    released = 0
+    for task_id in list(stranded):
+        if release_held(task_id) is not None:
+            log.warning("released a held run of task %s that no conclusion had released", task_id)
+            released += 1
+    return released
 
 
 def release_held(task_id: int) -> Run | None:

@@ -115,11 +115,14 @@ def _held_released_together():
 
 
 def _release_held(task_ids: set) -> None:
+    # After the conclusion's commit: an error here must not make an applied event look failed
+    # (or, a database error, send it back to the queue, where its duplicate would release
+    # nothing). A held run left behind is the sweep's (dispatch.release_stranded).
     for task_id in sorted(task_ids):
         try:
             dispatch.release_held(task_id)
-        except Exception:  # noqa: BLE001  the other tasks go on; this one's next conclusion tries again
-            log.exception("releasing a held run of task %s failed", task_id)
+        except Exception:  # noqa: BLE001  the other tasks go on
+            log.exception("releasing a held run of task %s failed; the sweep releases it", task_id)
 
 
 def _after_conclusion(task_id: int) -> None:
@@ -128,7 +131,7 @@ def _after_conclusion(task_id: int) -> None:
     if tasks is not None:
         tasks.add(task_id)
     else:
-        transaction.on_commit(lambda: dispatch.release_held(task_id))
+        transaction.on_commit(lambda: _release_held({task_id}))
 
 
 def _run_key(event) -> int:
