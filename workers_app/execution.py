@@ -30,7 +30,12 @@ from django.conf import settings
 
 from scheduler_project import log_context, wire
 from workers_app.executors import run_spec
-from workers_app.executors.execution_registry import ExecutionRegistry, default_runtime_dir, read_verdict
+from workers_app.executors.execution_registry import (
+    ExecutionRegistry,
+    default_runtime_dir,
+    read_verdict,
+    validate_execution_id,
+)
 
 log = logging.getLogger(__name__)
 CLAIM_ASK_AGAIN_SECONDS = 5.0
@@ -255,7 +260,13 @@ def invalid_reason(execution) -> str:
     if not isinstance(execution, dict):
         return f"execution must be an object, got {type(execution).__name__}"
     missing = [k for k in REQUIRED if k not in execution]
-    return f"execution message lacks {', '.join(missing)}" if missing else ""
+    if missing:
+        return f"execution message lacks {', '.join(missing)}"
+    try:
+        validate_execution_id(execution["execution_id"])  # it names files on this node
+    except ValueError as exc:
+        return str(exc)
+    return ""
 
 
 def claim_start(execution: dict, node: str, registry: ExecutionRegistry) -> tuple[bool, str]:
