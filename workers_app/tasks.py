@@ -58,11 +58,13 @@ def message_rejected(report) -> None:
 def sweep_workers() -> dict:
     """The worker registry's periodic maintenance, beside the engine's control.sweep: heartbeats
     written to the registry, lost workers (and their runs), running runs their live node no
-    longer runs, stalls, unroutable runs, the broker's dead letters kept bounded."""
+    longer runs, queued runs whose messages the broker lost, stalls, unroutable runs, the
+    broker's dead letters kept bounded."""
     return run_steps({
         "heartbeats": services.flush_snapshots,
         "lost_workers": services.detect_lost_workers,
         "unreported_runs": services.reconcile_running,
+        "lost_messages": services.resend_lost_messages,
         "stalled_workers": services.evaluate_health,
         "unroutable": services.mark_routing,
         "rejected_messages": services.rejections.prune,

@@ -225,6 +225,30 @@ def _send(entry: OutboxEntry, token: str) -> bool:
     return True
 
 
+def resend_current_attempt(run_id: int) -> bool:
+    """Publish a queued run's current attempt again: the broker no longer holds its message (a
+    Redis broker restarted without persistence, a queue deleted; workers_app's liveness rule 3
+    decides that). The same (run, attempt, fence) and execution id: should the first copy
+    surface after all, whichever copy claims its start first runs, the other is told to stop.
+
+    Taken by a conditional UPDATE of the run's queued_at, which must change the row: two sweeps
+    racing for the run resend it once, and the next resend waits for the new queued_at to age.
+    Returns whether this call sent it (False: someone else took it, or the broker refused it,
+    which leaves the entry to republish_stale)."""
+    run = Run.objects.filter(pk=run_id, status=states.QUEUED).only("pk", "attempt", "fence", "queued_at").first()
+    if run is None:
+        return False
+    now = timezone.now()
+    if not Run.objects.filter(pk=run_id, status=states.QUEUED, attempt=run.attempt, fence=run.fence,
+                              queued_at=run.queued_at).update(queued_at=now):
+        return False
+    token = secrets.token_hex(8)
+    entries = OutboxEntry.objects.filter(run_id=run_id, message_id=run.execution_id, published_at__isnull=False)
+    if entries.update(published_at=None, claimed_at=now, claim_token=token) != 1:
+        return False
+    return _send(OutboxEntry.objects.get(run_id=run_id, message_id=run.execution_id), token)
+
+
 def republish_stale(older_than_seconds: float = 5.0, batch: int = 500) -> int:
     """Hand over outbox entries left behind by a crash or a broker outage.
 

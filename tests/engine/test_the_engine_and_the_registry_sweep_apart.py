@@ -12,16 +12,18 @@ def test_each_sweep_runs_its_own_steps(monkeypatch):
     ran = []
     for module, name in [(engine_tasks.dispatch, "republish_stale"), (engine_tasks.attempts, "dispatch_due_retries"),
                          (engine_tasks.firing, "fire_all_due"), (engine_tasks.cancelling, "repeat_cancels"),
+                         (engine_tasks.dispatch, "release_stranded"),
                          (worker_tasks.services, "flush_snapshots"), (worker_tasks.services, "detect_lost_workers"),
-                         (worker_tasks.services, "reconcile_running"), (worker_tasks.services, "evaluate_health"),
+                         (worker_tasks.services, "reconcile_running"), (worker_tasks.services, "resend_lost_messages"),
+                         (worker_tasks.services, "evaluate_health"),
                          (worker_tasks.services, "mark_routing"), (worker_tasks.services.rejections, "prune")]:
         monkeypatch.setattr(module, name, lambda name=name: ran.append(name) or 0)
-    assert set(engine_tasks.sweep()) == {"republished", "retries", "fired", "cancels"}
-    assert set(worker_tasks.sweep_workers()) == {"heartbeats", "lost_workers", "unreported_runs", "stalled_workers",
-                                                 "unroutable", "rejected_messages"}
-    assert ran == ["republish_stale", "dispatch_due_retries", "fire_all_due", "repeat_cancels",
-                   "flush_snapshots", "detect_lost_workers", "reconcile_running", "evaluate_health", "mark_routing",
-                   "prune"]
+    assert set(engine_tasks.sweep()) == {"republished", "retries", "fired", "cancels", "released"}
+    assert set(worker_tasks.sweep_workers()) == {"heartbeats", "lost_workers", "unreported_runs", "lost_messages",
+                                                 "stalled_workers", "unroutable", "rejected_messages"}
+    assert ran == ["republish_stale", "dispatch_due_retries", "fire_all_due", "repeat_cancels", "release_stranded",
+                   "flush_snapshots", "detect_lost_workers", "reconcile_running", "resend_lost_messages",
+                   "evaluate_health", "mark_routing", "prune"]
 
 
 def test_a_broken_step_spoils_no_other(monkeypatch):

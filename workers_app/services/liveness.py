@@ -27,6 +27,18 @@ the heartbeats stay current while the status queue holds minutes of `finished` r
 runs that succeeded would be concluded lost and run again. So rule 2 judges only while the
 status queue has no backlog (status_backlog(): nothing waiting, read from the broker): a report
 still queued is not silence. Rule 1 is not affected (a silent node sends no reports either).
+
+A third rule keeps a `queued` run from waiting for ever for a message the broker lost (a Redis
+broker restarted without persistence, a queue deleted by hand): the broker acknowledged the
+publish, so the outbox counts it sent, and nothing else would send it again.
+
+3. a run `queued` for longer than worker_timeout_seconds, on a queue the broker says is empty
+   (or does not know), whose execution no live node lists, is published again
+   (resend_lost_messages; tasks_app.services.dispatch.resend_current_attempt), at most once per
+   worker_timeout_seconds. Like rule 2 it waits while the status queue has a backlog (the run's
+   start claim may be among it). A message a node holds unstarted (prefetched behind a long run)
+   also leaves its queue empty: such a run is sent a second time, and the start claim lets only
+   one copy run.
 """
 
 import logging
@@ -39,6 +51,7 @@ from django.utils import timezone
 
 from tasks_app import states
 from tasks_app.models import Run
+from tasks_app.services import dispatch
 from tasks_app.services.events import conclude_attempt
 from workers_app.models import Worker
 from workers_app.services import listening
@@ -288,3 +301,34 @@ def reconcile_running(now=None) -> list[int]:
             log.warning("run %s attempt %s: worker %s no longer reports it (%s): %s", run.pk, run.attempt,
                         run.worker, said, target)
     return concluded
+
+
+RESEND_BATCH = 500
+
+
+def resend_lost_messages(now=None) -> list[int]:
+    """Rule 3 (the module's docstring): publish again the queued runs whose messages the broker
+    no longer holds. Returns the ids of the runs sent again."""
+    now = now or timezone.now()
+    waiting = list(Run.objects.filter(status=states.QUEUED, queued_at__lt=now - grace())
+                   .order_by("queued_at").only("pk", "attempt", "fence", "queue")[:RESEND_BATCH])
+    if not waiting:
+        return []
+    listed = {execution for running in Worker.objects.filter(status__in=Worker.LIVE_STATUSES)
+              .values_list("running", flat=True) for execution in (running or [])}
+    waiting = [run for run in waiting if run.execution_id not in listed]
+    if not waiting:
+        return []
+    depths = queue_depths({run.queue for run in waiting})  # the broker away: raises, the step logs it
+    lost = [run for run in waiting if not depths.get(run.queue)]  # 0, or a queue the broker does not know
+    if not lost:
+        return []
+    backlog = status_backlog()
+    if backlog:
+        log.info("rule 3 waits: %s status report(s) are still queued (a start claim may be among them)", backlog)
+        return []
+    resent = [run.pk for run in lost if dispatch.resend_current_attempt(run.pk)]
+    if resent:
+        log.warning("published again %s queued run(s) whose messages the broker no longer holds: %s", len(resent),
+                    ", ".join(map(str, resent[:20])) + (" ..." if len(resent) > 20 else ""))
+    return resent
