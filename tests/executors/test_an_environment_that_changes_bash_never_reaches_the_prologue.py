@@ -34,7 +34,12 @@ def test_an_exported_function_of_the_workers_own_environment_cannot_stand_in_for
     assert argv == ["true"] and "preexec_fn" in options
 
 
-@pytest.mark.parametrize("name", ["BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "BASH_FUNC_exec%%"])
+@pytest.mark.parametrize("name", ["BASH_ENV", "SHELLOPTS", "BASHOPTS", "BASH_FUNC_exec%%"])
 def test_each_variable_bash_reads_takes_the_preexec_way(name):
     argv, options = group_guard.guard.spawn(["true"], {"PATH": "/usr/bin:/bin", name: "x"})
     assert argv == ["true"] and "preexec_fn" in options
+
+
+def test_a_variable_bash_c_does_not_read_keeps_the_fast_way():
+    argv, options = group_guard.guard.spawn(["true"], {"PATH": "/usr/bin:/bin", "ENV": "production"})
+    assert argv[0] == group_guard.BASH and "preexec_fn" not in options

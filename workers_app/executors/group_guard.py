@@ -92,12 +92,13 @@ PROLOGUE = (
 
 
 # What in an environment changes what bash itself does before it runs the prologue's first word:
-# a file it sources (BASH_ENV; ENV in POSIX mode), its options (SHELLOPTS: xtrace would write the
-# prologue into the command's stderr; BASHOPTS), and exported functions (BASH_FUNC_*), which would
-# stand in for the prologue's printf or exec. The prologue runs with the command's environment, so
-# a command whose environment (the task's, or the worker's own) sets one of them starts through
-# the preexec_fn instead: it pays the slow start, and gets exactly its own environment.
-BASH_READS = frozenset({"BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS"})
+# a file it sources (BASH_ENV), its options (SHELLOPTS: xtrace would write the prologue into the
+# command's stderr; BASHOPTS), and exported functions (BASH_FUNC_*), which would stand in for the
+# prologue's printf or exec. The prologue runs with the command's environment, so a command whose
+# environment (the task's, or the worker's own) sets one of them starts through the preexec_fn
+# instead: it pays the slow start, and gets exactly its own environment. (ENV, a common name for
+# other things, is read only by an interactive shell in POSIX mode: not by `bash -c`.)
+BASH_READS = frozenset({"BASH_ENV", "SHELLOPTS", "BASHOPTS"})
 
 
 def bash_would_be_changed_by(env: dict[str, str]) -> bool:
