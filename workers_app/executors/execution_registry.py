@@ -181,7 +181,7 @@ class ExecutionRegistry:
         return pgid if leader_started == started else None
 
     def cancel_requested(self, execution_id: str) -> bool:
-        return self._path(execution_id, "cancel").exists()
+        return os.path.exists(self.cancel_path(execution_id))
 
     def cancel_path(self, execution_id: str) -> str:
         """The cancel marker's file, for a caller that checks it many times (os.path.exists)."""
@@ -206,10 +206,6 @@ class ExecutionRegistry:
         if verdict not in ("go", "stop"):
             raise ValueError(f"verdict must be go or stop, got {verdict!r}")
         self._write(Path(self.verdict_path(execution_id, claim)), f"{verdict} {reason}".strip() + "\n")
-
-    def verdict(self, execution_id: str, claim: str) -> tuple[str, str] | None:
-        """("go" | "stop", reason) once the answer to the claim arrived, else None."""
-        return read_verdict(self.verdict_path(execution_id, claim))
 
     def forget_verdict(self, execution_id: str, claim: str) -> None:
         Path(self.verdict_path(execution_id, claim)).unlink(missing_ok=True)
