@@ -9,6 +9,9 @@ Where the lines come from, and why a late follower still sees the first line:
   backlog yet: issue 16 adds a per-execution output stream with backlog and resume). They are
   in the run's captured output once it ends: when the run is final, the lines the record has
   before the first live line are printed too, under a note saying so;
+- the last lines can come after the final status: the control role applies a run's output
+  batches and its `finished` report side by side, so the status may overtake the last batch.
+  The lines the record has after the last live one are printed from it when the run is final;
 - a run that is already final is printed from its record alone.
 The record is also re-read on each status event of the run and, at most every `poll_seconds`,
 whenever the stream yields (an event, or its keep-alive every 15 s), so a run whose final
@@ -102,38 +105,54 @@ class Follower:
                            "it printed before comes from its record when it ends\n")
 
     def finish(self, run: dict) -> None:
-        """The run is final: print what the live stream did not carry, from its record."""
+        """The run is final: print what the live stream did not carry, from its record: the lines
+        written before following began, and the last ones when their live event came after the
+        final status (the control role applies a run's output and its `finished` side by side,
+        so the final status can overtake the last output batch)."""
         for stream in ("stdout", "stderr"):
             captured = (run.get(stream) or "").splitlines()
             seen = self.live.get(stream) or []
-            target = self.err if stream == "stderr" else self.out
-            if not seen:
-                missed = captured
-            elif len(captured) >= len(seen) and captured[len(captured) - len(seen):] == seen:
-                missed = captured[:len(captured) - len(seen)]
-                if missed and not self.as_json:
-                    self.err.write(f"--- the {len(missed)} line(s) of {stream} written before following began "
-                                   f"(from the run's record):\n")
-            else:
-                missed = []
+            at = _position_of(seen, captured)
+            if at is None:
                 if captured and not self.as_json:
                     self.err.write(f"--- the live {stream} differs from the captured one (lines cut or dropped in "
                                    f"transit): `runs show {self.run_id}` has the record\n")
-            for line in missed:
-                if self.as_json:
-                    self.out.write(json.dumps({"kind": "output", "run_id": self.run_id, "from_record": True,
-                                               "lines": [[stream, line]]}) + "\n")
-                else:
-                    target.write(line + "\n")
+                continue
+            earlier, later = captured[:at], captured[at + len(seen):]
+            self._print_recorded(stream, later)  # they follow the live lines directly
+            if seen and earlier and not self.as_json:
+                self.err.write(f"--- the {len(earlier)} line(s) of {stream} written before following began "
+                               f"(from the run's record):\n")
+            self._print_recorded(stream, earlier)
         if self.as_json:
             self.out.write(json.dumps({"kind": "status", "run_id": self.run_id, "status": run["status"],
                                        "exit_code": run.get("exit_code"), "final": True}) + "\n")
         self.flush()
 
+    def _print_recorded(self, stream: str, lines: list[str]) -> None:
+        for line in lines:
+            if self.as_json:
+                self.out.write(json.dumps({"kind": "output", "run_id": self.run_id, "from_record": True,
+                                           "lines": [[stream, line]]}) + "\n")
+            else:
+                (self.err if stream == "stderr" else self.out).write(line + "\n")
+
     def flush(self) -> None:
         for stream in (self.out, self.err):
             if hasattr(stream, "flush"):
                 stream.flush()
+
+
+def _position_of(seen: list[str], captured: list[str]) -> int | None:
+    """Where the lines that came live sit in the captured ones (a run of consecutive lines), or
+    None when they are not there as they came (cut or dropped in transit). Nothing came live:
+    0, the whole record is new."""
+    if not seen:
+        return 0
+    for at in range(len(captured) - len(seen) + 1):
+        if captured[at:at + len(seen)] == seen:
+            return at
+    return None
 
 
 def follow(events: Iterator[dict | None], fetch: Callable[[], dict], is_final: Callable[[dict], bool],

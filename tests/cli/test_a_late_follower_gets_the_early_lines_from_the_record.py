@@ -1,6 +1,8 @@
 """Following a run (console/follow.py), with the events and records given: lines that come live
 are printed as they come; lines printed before the follower joined (not in the live stream until
-it keeps a backlog) are printed from the run's record when it ends, under a note; a run already
+it keeps a backlog) are printed from the run's record when it ends, under a note; the last lines,
+when the final status overtook their live event, are printed from the record after the live
+ones; a run already
 final is printed from its record; a live stream that differs from the record (lines cut or
 dropped in transit) is not patched up but pointed to `runs show`; a quiet stream still ends
 the follow once the record says the run is final."""
@@ -52,6 +54,21 @@ def test_every_line_live_needs_nothing_from_the_record():
                              [record("queued", started=False), record("failed", "first\nsecond\n", "err!\n")])
     assert out.splitlines() == ["first", "second"] and "err!" in err
     assert "before following began" not in err and "is running since" not in err
+
+
+def test_lines_whose_live_event_came_after_the_final_status_come_from_the_record():
+    # The control role applied `finished` before the last output batch (seen in CI: the last
+    # line of `tasks trigger --wait` was missing).
+    _, out, err = run_follow([None, output("line-1", "line-2"), output("oops", stream="stderr"), status("succeeded")],
+                             [record("queued", started=False),
+                              record("succeeded", "line-1\nline-2\nline-3\ncolour=red\n", "oops\nbye\n")])
+    assert out.splitlines() == ["line-1", "line-2", "line-3", "colour=red"]
+    assert err.splitlines()[-1] == "bye" and "before following began" not in err and "differs" not in err
+
+    _, out, err = run_follow([None, output("second"), status("succeeded")],
+                             [record("running"), record("succeeded", "first\nsecond\nthird\n")])
+    assert out.splitlines() == ["second", "third", "first"]
+    assert "the 1 line(s) of stdout written before following began" in err
 
 
 def test_a_final_run_is_printed_from_its_record():
