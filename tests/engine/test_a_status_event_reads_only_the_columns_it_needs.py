@@ -1,0 +1,66 @@
+"""Issue 20 (CPU per status event): the run a `started` or `finished` event locks is read in one
+statement, with the columns the event needs (a run has some fifty, stdout and stderr among
+them) and no ORDER BY; nothing it reads later is loaded by a query of its own. Every kind of
+outcome is walked: a start claim, the claim asked again and another refused, a success, a
+failure that retries, a failure that is final, an attempt under a cancel."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tasks_app.models import Run
+from tasks_app.services import cancelling, dispatch, events
+
+
+@pytest.fixture
+def quiet_broker(monkeypatch, no_publish):
+    monkeypatch.setattr("tasks_app.services.stopping.current_app.control.broadcast", lambda *a, **kw: None)
+
+
+def event(run, kind, **fields):
+    return {"kind": kind, "run_id": run.pk, "attempt": run.attempt, "fence": run.fence, "worker": "w1",
+            "node": "worker@w1", **fields}
+
+
+def reads_of_the_run(apply) -> list[str]:
+    """The SELECTs from the run's table while `apply` runs (which must return true)."""
+    with CaptureQueriesContext(connection) as queries:
+        assert apply() is not False
+    table = Run._meta.db_table
+    return [q["sql"] for q in queries.captured_queries
+            if q["sql"].lstrip().upper().startswith("SELECT") and f'FROM "{table}"' in q["sql"]]
+
+
+def assert_one_narrow_read(reads: list[str]) -> None:
+    assert len(reads) == 1, f"the run was read {len(reads)} times: {reads}"
+    sql = reads[0]
+    assert '"stdout"' not in sql and '"stderr"' not in sql and '"params"' not in sql, sql
+    assert "ORDER BY" not in sql.upper(), sql
+
+
+@pytest.mark.parametrize("outcome, retries, cancel", [
+    ("succeeded", 0, False), ("failed", 2, False), ("failed", 0, False), ("failed", 0, True),
+])
+def test_each_event_reads_its_run_once_and_narrowly(make_task, quiet_broker, django_capture_on_commit_callbacks,
+                                                     outcome, retries, cancel):
+    run = dispatch.create_run(make_task(max_retries=retries), Run.Trigger.MANUAL)
+    run.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reads = reads_of_the_run(lambda: events.apply_event(event(run, "started", claim="c1")))
+    assert_one_narrow_read(reads)
+    assert Run.objects.get(pk=run.pk).status == "running"
+    for token, verdict in (("c1", "duplicate"), ("c2", "stopped")):  # the same claim asked again, and another
+        with django_capture_on_commit_callbacks(execute=True):
+            reads = reads_of_the_run(
+                lambda t=token, v=verdict: events.apply_event(event(run, "started", claim=t)) == v)
+        assert_one_narrow_read(reads)
+
+    if cancel:
+        cancelling.request_cancel(run.pk, by="test")
+    with django_capture_on_commit_callbacks(execute=True):
+        reads = reads_of_the_run(lambda: events.apply_event(
+            event(run, "finished", status=outcome, exit_code=0 if outcome == "succeeded" else 1, stdout="out\n")))
+    assert_one_narrow_read(reads)
+    expected = "cancelled" if cancel else outcome if not retries else "retrying"
+    assert Run.objects.get(pk=run.pk).status == expected
