@@ -218,9 +218,7 @@ def _send(entry: OutboxEntry, token: str) -> bool:
         # a second copy, which the worker's start claim turns away.
         log.warning("outbox entry %s (%s) was sent after its claim timed out", entry.pk, entry.message_id)
     message = entry.payload["execution"]
-    if Run.objects.filter(pk=entry.run_id, attempt=message["attempt"], fence=message["fence"]).move(
-        states.QUEUED, queued_at=now
-    ):
+    if Run.objects.move_attempt(entry.run_id, message["attempt"], message["fence"], states.QUEUED, queued_at=now):
         run_events.status_changed(entry.run_id)
     return True
 

@@ -2,13 +2,17 @@
 statement, with the columns the event needs (a run has some fifty, stdout and stderr among
 them) and no ORDER BY; nothing it reads later is loaded by a query of its own. Every kind of
 outcome is walked: a start claim, the claim asked again and another refused, a success, a
-failure that retries, a failure that is final, an attempt under a cancel."""
+failure that retries, a failure that is final, an attempt under a cancel. The read still locks
+the run's row for the event's transaction, and not its task's (which the task's triggers lock)."""
+
+import threading
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from tasks_app.models import Run
+from tasks_app.models import Run, Task
 from tasks_app.services import cancelling, dispatch, events
 
 
@@ -64,3 +68,34 @@ def test_each_event_reads_its_run_once_and_narrowly(make_task, quiet_broker, dja
     assert_one_narrow_read(reads)
     expected = "cancelled" if cancel else outcome if not retries else "retrying"
     assert Run.objects.get(pk=run.pk).status == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_narrow_read_still_locks_the_run_and_not_its_task(make_task, quiet_broker):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks across connections need PostgreSQL; SQLite locks the whole database")
+    run = dispatch.create_run(make_task(), Run.Trigger.MANUAL)
+    run.refresh_from_db()
+    events.apply_event(event(run, "started", claim="c1"))
+    seen = {}
+
+    def try_locks_elsewhere():
+        for name, rows in (("run", Run.objects.filter(pk=run.pk)), ("task", Task.objects.filter(pk=run.task_id))):
+            try:
+                with transaction.atomic():
+                    rows.select_for_update(nowait=True).get()
+                seen[name] = "free"
+            except DatabaseError:
+                seen[name] = "locked"
+        connection.close()
+
+    # The read alone (a conclusion's later UPDATE would lock the run anyway), then a whole conclusion.
+    for step in (lambda: Run.objects.locked(run.pk, events.CONCLUSION_READS, events.CONCLUSION_TASK_READS),
+                 lambda: events.conclude_attempt(run.pk, run.attempt, run.fence, "succeeded", {}, timezone.now(), "w1")):
+        seen.clear()
+        with transaction.atomic():
+            assert step()
+            other = threading.Thread(target=try_locks_elsewhere)
+            other.start()
+            other.join(timeout=30)
+        assert seen == {"run": "locked", "task": "free"}
