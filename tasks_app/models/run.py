@@ -4,6 +4,7 @@ from django.db import connections, models, router
 from django.utils import timezone
 
 from tasks_app import states
+from tasks_app.models import statements
 
 
 class RunQuerySet(models.QuerySet):
@@ -54,28 +55,23 @@ class RunQuerySet(models.QuerySet):
         by a query of its own when it is read, as with only()."""
         db = self._db or router.db_for_write(self.model)  # the primary, never a replica
         statement, run_columns, task_columns = _locked_read(db, tuple(fields), tuple(task_fields))
-        connection = connections[db]
-        with connection.cursor() as cursor:
+        with connections[db].cursor() as cursor:
             cursor.execute(statement, [run_id])
             row = cursor.fetchone()
         if row is None:
             return None
-        values = [_converted(db, value, field, connection) for value, field in zip(row, run_columns + task_columns,
-                                                                                      strict=True)]
-        run = Run.from_db(db, [f.attname for f in run_columns], values[:len(run_columns)])
+        run = statements.loaded(Run, db, run_columns, row[:len(run_columns)])
         if task_columns:
-            task_model = task_columns[0].model
-            run.task = task_model.from_db(db, [f.attname for f in task_columns], values[len(run_columns):])
+            run.task = statements.loaded(task_columns[0].model, db, task_columns, row[len(run_columns):])
         return run
 
 
 @functools.cache
-def _locked_read(db: str, fields: tuple[str, ...], task_fields: tuple[str, ...]) -> tuple[str, list, list]:
-    connection = connections[db]
-    quote = connection.ops.quote_name
+def _locked_read(db: str, fields: tuple[str, ...], task_fields: tuple[str, ...]) -> tuple[str, tuple, tuple]:
+    quote = connections[db].ops.quote_name
     task_model = Run._meta.get_field("task").related_model
-    run_columns = _in_model_order(Run, fields)
-    task_columns = _in_model_order(task_model, task_fields) if task_fields else []
+    run_columns = statements.columns_in_model_order(Run, fields)
+    task_columns = statements.columns_in_model_order(task_model, task_fields) if task_fields else ()
     run_table, task_table = quote(Run._meta.db_table), quote(task_model._meta.db_table)
     selected = [f"{run_table}.{quote(f.column)}" for f in run_columns]
     selected += [f"{task_table}.{quote(f.column)}" for f in task_columns]
@@ -84,10 +80,8 @@ def _locked_read(db: str, fields: tuple[str, ...], task_fields: tuple[str, ...])
         statement += (f" INNER JOIN {task_table} ON ({run_table}.{quote(Run._meta.get_field('task').column)}"
                       f" = {task_table}.{quote(task_model._meta.pk.column)})")
     statement += f" WHERE {run_table}.{quote(Run._meta.pk.column)} = %s"
-    if connection.features.has_select_for_update:  # SQLite: a writing transaction locks the database
-        of = connection.features.has_select_for_update_of and task_columns
-        statement += f" FOR UPDATE OF {run_table}" if of else " FOR UPDATE"
-    return statement, run_columns, task_columns
+    return statement + statements.lock_clause(db, statements.UPDATE, run_table if task_columns else None), \
+        run_columns, task_columns
 
 
 @functools.cache
@@ -100,27 +94,6 @@ def _move_statement(db: str, names: tuple[str, ...], uncancelled: bool, sources:
         condition += f" AND {column('cancel_requested_at')} IS NULL"
     condition += f" AND {column('status')} IN ({', '.join(['%s'] * sources)})"
     return f"UPDATE {quote(Run._meta.db_table)} SET {assignments} WHERE {condition}"
-
-
-def _in_model_order(model, names: tuple[str, ...]) -> list:
-    """The primary key and the named fields, in the model's order: Model.from_db takes the
-    values of a subset of fields in that order."""
-    wanted = {model._meta.get_field(name) for name in names}
-    return [f for f in model._meta.concrete_fields if f.primary_key or f in wanted]
-
-
-@functools.cache
-def _converters_of(db: str, field) -> tuple:
-    connection = connections[db]
-    column = field.get_col(field.model._meta.db_table)
-    return column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-
-
-def _converted(db: str, value, field, connection):
-    column, converters = _converters_of(db, field)
-    for converter in converters:
-        value = converter(value, column, connection)
-    return value
 
 
 class Run(models.Model):

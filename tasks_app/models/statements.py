@@ -1,0 +1,139 @@
+"""The run path's hottest statements, written out once per shape instead of compiled by the ORM
+on every call (issue 20: the compilation was most of the control role's and the triggering
+process's CPU per run, bench/profile_events.py and bench/profile_trigger.py).
+
+Rows go in and come out exactly as the ORM moves them: values through each field's
+get_db_prep_save (pre_save first, on insert), results through the backend's and the fields'
+converters and Model.from_db. Only the SQL text is built here, once per (database, model,
+columns, lock): what the ORM would build, minus its per-call work. Model signals are not sent;
+none of the models written here has a receiver (tasks_app.signals listens to Task and
+PeriodicTask saves only, which keep going through save()).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.db import connections, router
+from django.db.models.expressions import DatabaseDefault
+
+SHARE, UPDATE = "SHARE", "UPDATE"
+
+
+def columns_in_model_order(model, names) -> tuple:
+    """The primary key and the named fields, in the model's order (Model.from_db takes the values
+    of a subset of fields in that order); names None: every concrete field."""
+    if names is None:
+        return tuple(model._meta.concrete_fields)
+    wanted = {model._meta.get_field(name) for name in names}
+    return tuple(f for f in model._meta.concrete_fields if f.primary_key or f in wanted)
+
+
+def loaded(model, db: str, columns, values):
+    """An instance of model from one row's values for columns (a slice of a fetched row)."""
+    connection = connections[db]
+    converted = []
+    for field, value in zip(columns, values, strict=True):
+        column, converters = _converters_of(db, field)
+        for converter in converters:
+            value = converter(value, column, connection)
+        converted.append(value)
+    return model.from_db(db, [f.attname for f in columns], converted)
+
+
+@functools.cache
+def _converters_of(db: str, field) -> tuple:
+    connection = connections[db]
+    column = field.get_col(field.model._meta.db_table)
+    return column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+
+
+def lock_clause(db: str, lock: str | None, of_table: str | None = None) -> str:
+    """FOR SHARE / FOR UPDATE [OF table], or nothing where the database has no row locks (SQLite:
+    a writing transaction locks the whole database)."""
+    features = connections[db].features
+    if lock is None or not features.has_select_for_update:
+        return ""
+    if of_table and features.has_select_for_update_of:
+        return f" FOR {lock} OF {of_table}"
+    return f" FOR {lock}"
+
+
+def read_locked(model, pk, names=None, lock: str = UPDATE):
+    """The row of model with primary key pk (the named fields, or all), locked FOR lock for the
+    caller's transaction; None if there is none. On the primary, never a replica."""
+    db = router.db_for_write(model)
+    statement, columns = _read_statement(db, model, None if names is None else tuple(names), lock)
+    with connections[db].cursor() as cursor:
+        cursor.execute(statement, [pk])
+        row = cursor.fetchone()
+    return None if row is None else loaded(model, db, columns, row)
+
+
+@functools.cache
+def _read_statement(db: str, model, names, lock: str) -> tuple[str, tuple]:
+    quote = connections[db].ops.quote_name
+    columns = columns_in_model_order(model, names)
+    table = quote(model._meta.db_table)
+    statement = (f"SELECT {', '.join(f'{table}.{quote(f.column)}' for f in columns)} FROM {table} "
+                 f"WHERE {table}.{quote(model._meta.pk.column)} = %s{lock_clause(db, lock)}")
+    return statement, columns
+
+
+def insert(instance) -> None:
+    """INSERT the new instance (as save() would: pre_save of each field, the model's defaults
+    already on it) and set its primary key; a field left to its database default (db_default)
+    is read back, as save() does."""
+    model = type(instance)
+    db = router.db_for_write(model)
+    connection = connections[db]
+    if not connection.features.can_return_columns_from_insert:
+        instance.save(force_insert=True, using=db)
+        return
+    pairs = [(f, f.pre_save(instance, True)) for f in model._meta.concrete_fields
+             if not f.primary_key or getattr(instance, f.attname) is not None]
+    params = [f.get_db_prep_save(v, connection) for f, v in pairs if not isinstance(v, DatabaseDefault)]
+    sent = tuple(f.column for f, v in pairs if not isinstance(v, DatabaseDefault))
+    returned = (model._meta.pk,) + tuple(f for f, v in pairs if isinstance(v, DatabaseDefault))
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_statement(db, model, sent, tuple(f.column for f in returned)), params)
+        row = cursor.fetchone()
+    for field, value in zip(returned, row, strict=True):
+        column, converters = _converters_of(db, field)
+        for converter in converters:
+            value = converter(value, column, connection)
+        setattr(instance, field.attname, value)
+    instance._state.adding, instance._state.db = False, db
+
+
+@functools.cache
+def _insert_statement(db: str, model, sent: tuple[str, ...], returned: tuple[str, ...]) -> str:
+    quote = connections[db].ops.quote_name
+    return (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in sent)}) "
+            f"VALUES ({', '.join(['%s'] * len(sent))}) RETURNING {', '.join(quote(c) for c in returned)}")
+
+
+def update(model, where: dict, values: dict, increment: tuple[str, ...] = ()) -> int:
+    """UPDATE model SET <values>, <each of increment> = itself + 1 WHERE <each of where> = its
+    value; returns the rows changed (a conditional UPDATE: callers check it changed the one row
+    they meant)."""
+    db = router.db_for_write(model)
+    connection = connections[db]
+    fields = model._meta
+    statement = _update_statement(db, model, tuple(values), increment, tuple(where))
+    params = [fields.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()]
+    params += [(fields.pk if name == "pk" else fields.get_field(name)).get_db_prep_value(value, connection)
+               for name, value in where.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
+
+
+@functools.cache
+def _update_statement(db: str, model, assigned: tuple[str, ...], increment: tuple[str, ...],
+                      where: tuple[str, ...]) -> str:
+    quote = connections[db].ops.quote_name
+    column = lambda name: quote((model._meta.pk if name == "pk" else model._meta.get_field(name)).column)  # noqa: E731
+    assignments = [f"{column(name)} = %s" for name in assigned] + [f"{column(n)} = {column(n)} + 1" for n in increment]
+    return (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} "
+            f"WHERE {' AND '.join(f'{column(name)} = %s' for name in where)}")

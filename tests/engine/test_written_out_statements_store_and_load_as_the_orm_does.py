@@ -1,0 +1,51 @@
+"""The run path's written-out statements (tasks_app.models.statements) store and load rows
+exactly as the ORM does: a run inserted by statements.insert reads back field for field like one
+saved by save() (its database default filled in, its JSON, times and text intact), a task read
+by read_locked equals the ORM's, a missing row is None, and update changes only the rows its
+condition names, incrementing what it is told to."""
+
+import datetime
+
+from tasks_app.models import OutboxEntry, Run, Task, statements
+
+
+def fields_of(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields
+            if not f.primary_key}
+
+
+def test_an_inserted_run_reads_back_like_a_saved_one(make_task):
+    at = datetime.datetime(2026, 12, 6, 9, 30, 15, 123456, tzinfo=datetime.UTC)
+
+    def shaped(task):  # a schedule fire: one run per (task, time), so each on a task of its own
+        return Run(task=task, trigger=Run.Trigger.SCHEDULE, scheduled_for=at, params={"colour": "red", "n": [1, 2]},
+                   triggered_by="ü-user", created_at=at, fence="abc", queue="tasks.shell")
+    saved, inserted = shaped(make_task("saved")), shaped(make_task("inserted"))
+    saved.save()
+    statements.insert(inserted)
+    assert inserted.pk and inserted.pk != saved.pk and not inserted._state.adding
+    assert inserted.claim == "" == saved.claim  # db_default, read back as save() does
+
+    def stored(run):
+        return dict(fields_of(Run.objects.get(pk=run.pk)), task_id=None)
+    assert stored(inserted) == stored(saved) == dict(fields_of(inserted), task_id=None)
+
+
+def test_a_task_read_locked_equals_the_orms_and_a_missing_one_is_none(make_task):
+    task = make_task(spec={"command": "echo ü"}, tags=["gpu"], max_retries=3)
+    for lock in (statements.SHARE, statements.UPDATE):
+        read = statements.read_locked(Task, task.pk, lock=lock)
+        assert fields_of(read) == fields_of(Task.objects.get(pk=task.pk)) and read.pk == task.pk
+        assert statements.read_locked(Task, task.pk + 1000, lock=lock) is None
+
+
+def test_update_changes_only_the_rows_its_condition_names(make_task):
+    run = Run.objects.create(task=make_task(), trigger=Run.Trigger.MANUAL)
+    entry = OutboxEntry.objects.create(run=run, name="x", queue="q", message_id="m", payload={}, claim_token="mine")
+    at = datetime.datetime(2026, 12, 6, 9, 30, tzinfo=datetime.UTC)
+    assert statements.update(OutboxEntry, {"pk": entry.pk, "claim_token": "theirs"}, {"published_at": at},
+                             increment=("publish_attempts",)) == 0
+    assert statements.update(OutboxEntry, {"pk": entry.pk, "claim_token": "mine"}, {"published_at": at},
+                             increment=("publish_attempts",)) == 1
+    entry.refresh_from_db()
+    assert (entry.published_at, entry.publish_attempts) == (at, 1)
