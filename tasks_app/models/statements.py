@@ -137,3 +137,28 @@ def _update_statement(db: str, model, assigned: tuple[str, ...], increment: tupl
     assignments = [f"{column(name)} = %s" for name in assigned] + [f"{column(n)} = {column(n)} + 1" for n in increment]
     return (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} "
             f"WHERE {' AND '.join(f'{column(name)} = %s' for name in where)}")
+
+
+def upsert(instance, conflict: tuple[str, ...], updated: tuple[str, ...]) -> None:
+    """INSERT the instance, or where a row with the same conflict fields exists (a unique
+    constraint on them), UPDATE that row's `updated` fields to the instance's: INSERT ... ON
+    CONFLICT ... DO UPDATE, which PostgreSQL and SQLite say the same way. The instance's
+    primary key is not read back."""
+    model = type(instance)
+    db = router.db_for_write(model)
+    connection = connections[db]
+    columns = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(_upsert_statement(db, model, conflict, tuple(sorted(updated))), params)
+
+
+@functools.cache
+def _upsert_statement(db: str, model, conflict: tuple[str, ...], updated: tuple[str, ...]) -> str:
+    quote = connections[db].ops.quote_name
+    column = lambda name: quote(model._meta.get_field(name).column)  # noqa: E731
+    columns = [f for f in model._meta.concrete_fields if not f.primary_key]
+    return (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))}) "
+            f"ON CONFLICT ({', '.join(column(name) for name in conflict)}) "
+            f"DO UPDATE SET {', '.join(f'{column(name)} = EXCLUDED.{column(name)}' for name in updated)}")

@@ -7,13 +7,12 @@ run was cancelled, or a newer attempt exists, or the broker delivered it twice) 
 to stop.
 """
 
-import functools
 import logging
 import threading
 from contextlib import contextmanager
 from datetime import datetime
 
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from scheduler_project import log_context
@@ -21,7 +20,7 @@ from tasks_app import (
     metrics,  # counted once, after commit
     states,
 )
-from tasks_app.models import Run, RunAttempt
+from tasks_app.models import Run, RunAttempt, statements
 from tasks_app.services import dispatch, retry_policy, run_events
 from tasks_app.services.stopping import answer_claim, stop_execution
 
@@ -57,31 +56,12 @@ def _parse(event) -> tuple[int, int, str, datetime]:
 
 
 def _record_attempt(run_id: int, attempt: int, **fields) -> None:
-    """Write the attempt's row: INSERT, or on conflict on (run, attempt) UPDATE these fields.
-    One statement, written out once per set of fields: update_or_create took up to six round
+    """Write the attempt's row: INSERT, or on conflict on (run, attempt) UPDATE these fields, in
+    one statement written out once (models.statements): update_or_create took up to six round
     trips per event, and bulk_create(update_conflicts=True) compiled the statement each time,
-    a sixth of the control role's work per event. PostgreSQL and SQLite say it the same way."""
-    row = RunAttempt(run_id=run_id, attempt=attempt, **fields)  # the model's defaults for the rest
-    columns = _attempt_columns()
-    values = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in columns]
-    with connection.cursor() as cursor:
-        cursor.execute(_record_attempt_sql(tuple(sorted(fields))), values)
-
-
-@functools.cache
-def _attempt_columns() -> tuple:
-    return tuple(f for f in RunAttempt._meta.concrete_fields if not f.primary_key)
-
-
-@functools.cache
-def _record_attempt_sql(updated: tuple[str, ...]) -> str:
-    quote = connection.ops.quote_name
-    columns = _attempt_columns()
-    updates = ", ".join(f"{quote(RunAttempt._meta.get_field(name).column)} = "
-                        f"EXCLUDED.{quote(RunAttempt._meta.get_field(name).column)}" for name in updated)
-    return (f"INSERT INTO {quote(RunAttempt._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))}) "
-            f"ON CONFLICT ({quote(RunAttempt._meta.get_field('run').column)}, {quote('attempt')}) DO UPDATE SET {updates}")
+    a sixth of the control role's work per event."""
+    statements.upsert(RunAttempt(run_id=run_id, attempt=attempt, **fields), conflict=("run", "attempt"),
+                      updated=tuple(fields))
 
 
 def apply_event(event: dict) -> str:

@@ -2,11 +2,12 @@
 exactly as the ORM does: a run inserted by statements.insert reads back field for field like one
 saved by save() (its database default filled in, its JSON, times and text intact), a task read
 by read_locked equals the ORM's, a missing row is None, and update changes only the rows its
-condition names, incrementing what it is told to."""
+condition names, incrementing what it is told to; upsert inserts a row, then updates only the
+fields it names."""
 
 import datetime
 
-from tasks_app.models import OutboxEntry, Run, Task, statements
+from tasks_app.models import OutboxEntry, Run, RunAttempt, Task, statements
 
 
 def fields_of(instance) -> dict:
@@ -49,3 +50,15 @@ def test_update_changes_only_the_rows_its_condition_names(make_task):
                              increment=("publish_attempts",)) == 1
     entry.refresh_from_db()
     assert (entry.published_at, entry.publish_attempts) == (at, 1)
+
+
+def test_upsert_inserts_then_updates_only_the_fields_it_names(make_task):
+    run = Run.objects.create(task=make_task(), trigger=Run.Trigger.MANUAL)
+    at = datetime.datetime(2026, 12, 6, 9, 30, tzinfo=datetime.UTC)
+    statements.upsert(RunAttempt(run=run, attempt=1, fence="f", status="running", worker="w1", started_at=at),
+                      conflict=("run", "attempt"), updated=("status", "worker", "started_at"))
+    statements.upsert(RunAttempt(run=run, attempt=1, fence="g", status="failed", worker="w2", exit_code=3),
+                      conflict=("run", "attempt"), updated=("status", "exit_code"))
+    row = RunAttempt.objects.get(run=run, attempt=1)
+    assert (row.fence, row.status, row.worker, row.started_at, row.exit_code) == ("f", "failed", "w1", at, 3)
+    assert RunAttempt.objects.filter(run=run).count() == 1
