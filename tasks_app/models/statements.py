@@ -5,10 +5,12 @@ process's CPU per run, bench/profile_events.py and bench/profile_trigger.py).
 Rows go in and come out exactly as the ORM moves them: values through each field's
 get_db_prep_save (pre_save first, on insert), results through the backend's and the fields'
 converters and Model.from_db. Only the SQL text is built here, once per (database, model,
-columns, lock): what the ORM would build, minus its per-call work. Model signals are not sent
-and no save() override runs: the models written here (Run, RunAttempt, OutboxEntry) have
-neither (tasks_app.signals listens to Task and PeriodicTask saves only, which keep going
-through save()). A model that gains one must not be written here.
+columns, lock): what the ORM would build, minus its per-call work. insert and upsert send no
+model signals and run no save() override: the models inserted here (Run, RunAttempt,
+OutboxEntry) have neither (tasks_app.signals listens to Task and PeriodicTask saves only, which
+keep going through save()); a model that gains one must not be inserted here. update is
+QuerySet.update's equivalent, which sends none either (a task's fire cursor, an entry's
+publication).
 """
 
 from __future__ import annotations
