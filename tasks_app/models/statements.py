@@ -1,6 +1,6 @@
 """The run path's hottest statements, written out once per shape instead of compiled by the ORM
 on every call (issue 20: the compilation was most of the control role's and the triggering
-process's CPU per run, bench/profile_events.py and bench/profile_trigger.py).
+process's CPU per run, bench/profile_events.py and bench/profile_dispatch.py).
 
 Rows go in and come out exactly as the ORM moves them: values through each field's
 get_db_prep_save (pre_save first, on insert), results through the backend's and the fields'
