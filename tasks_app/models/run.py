@@ -32,15 +32,10 @@ class RunQuerySet(models.QuerySet):
         written out once per set of fields: the ORM's compilation of that UPDATE was two fifths
         of the control role's work per event once the run's read was written out too
         (bench/profile_events.py). The transition table stays the one judge of what may move."""
-        db = router.db_for_write(self.model)
-        connection = connections[db]
-        sources = sorted(states.sources_of(target, late_report))
-        names = tuple(sorted(fields))
-        statement = _move_statement(db, names, uncancelled, len(sources))
-        values = [target] + [Run._meta.get_field(name).get_db_prep_save(fields[name], connection) for name in names]
-        with connection.cursor() as cursor:
-            cursor.execute(statement, [*values, run_id, attempt, fence, *sources])
-            return cursor.rowcount
+        return statements.update(
+            Run, {"pk": run_id, "attempt": attempt, "fence": fence}, {"status": target, **dict(sorted(fields.items()))},
+            where_in={"status": sorted(states.sources_of(target, late_report))},
+            where_null=("cancel_requested_at",) if uncancelled else ())
 
     def locked(self, run_id: int, fields: tuple[str, ...], task_fields: tuple[str, ...] = ()):
         """The run `run_id` with these fields (and its task with task_fields), its row locked for
@@ -53,7 +48,7 @@ class RunQuerySet(models.QuerySet):
         event (bench/profile_events.py). The rows are loaded as the ORM loads them (the
         backend's and the fields' converters, then Model.from_db); a field not listed is loaded
         by a query of its own when it is read, as with only()."""
-        db = self._db or router.db_for_write(self.model)  # the primary, never a replica
+        db = router.db_for_write(Run)  # the primary, never a replica
         statement, run_columns, task_columns = _locked_read(db, tuple(fields), tuple(task_fields))
         with connections[db].cursor() as cursor:
             cursor.execute(statement, [run_id])
@@ -82,18 +77,6 @@ def _locked_read(db: str, fields: tuple[str, ...], task_fields: tuple[str, ...])
     statement += f" WHERE {run_table}.{quote(Run._meta.pk.column)} = %s"
     return statement + statements.lock_clause(db, statements.UPDATE, run_table if task_columns else None), \
         run_columns, task_columns
-
-
-@functools.cache
-def _move_statement(db: str, names: tuple[str, ...], uncancelled: bool, sources: int) -> str:
-    quote = connections[db].ops.quote_name
-    column = lambda name: quote(Run._meta.get_field(name).column)  # noqa: E731
-    assignments = ", ".join(f"{column(name)} = %s" for name in ("status", *names))
-    condition = f"{column('id')} = %s AND {column('attempt')} = %s AND {column('fence')} = %s"
-    if uncancelled:
-        condition += f" AND {column('cancel_requested_at')} IS NULL"
-    condition += f" AND {column('status')} IN ({', '.join(['%s'] * sources)})"
-    return f"UPDATE {quote(Run._meta.db_table)} SET {assignments} WHERE {condition}"
 
 
 class Run(models.Model):

@@ -35,13 +35,16 @@ def columns_in_model_order(model, names) -> tuple:
 def loaded(model, db: str, columns, values):
     """An instance of model from one row's values for columns (a slice of a fetched row)."""
     connection = connections[db]
-    converted = []
-    for field, value in zip(columns, values, strict=True):
-        column, converters = _converters_of(db, field)
-        for converter in converters:
-            value = converter(value, column, connection)
-        converted.append(value)
+    converted = [_from_db(db, field, value, connection) for field, value in zip(columns, values, strict=True)]
     return model.from_db(db, [f.attname for f in columns], converted)
+
+
+def _from_db(db: str, field, value, connection):
+    """A fetched value as the ORM hands it over: through the backend's and the field's converters."""
+    column, converters = _converters_of(db, field)
+    for converter in converters:
+        value = converter(value, column, connection)
+    return value
 
 
 @functools.cache
@@ -102,10 +105,7 @@ def insert(instance) -> None:
         cursor.execute(_insert_statement(db, model, sent, tuple(f.column for f in returned)), params)
         row = cursor.fetchone()
     for field, value in zip(returned, row, strict=True):
-        column, converters = _converters_of(db, field)
-        for converter in converters:
-            value = converter(value, column, connection)
-        setattr(instance, field.attname, value)
+        setattr(instance, field.attname, _from_db(db, field, value, connection))
     instance._state.adding, instance._state.db = False, db
 
 
@@ -116,30 +116,39 @@ def _insert_statement(db: str, model, sent: tuple[str, ...], returned: tuple[str
             f"VALUES ({', '.join(['%s'] * len(sent))}) RETURNING {', '.join(quote(c) for c in returned)}")
 
 
-def update(model, where: dict, values: dict, increment: tuple[str, ...] = ()) -> int:
+def update(model, where: dict, values: dict, increment: tuple[str, ...] = (), where_in: dict | None = None,
+           where_null: tuple[str, ...] = ()) -> int:
     """UPDATE model SET <values>, <each of increment> = itself + 1 WHERE <each of where> = its
-    value; returns the rows changed (a conditional UPDATE: callers check it changed the one row
-    they meant)."""
+    value AND <each of where_in> IN its values AND <each of where_null> IS NULL; returns the rows
+    changed (a conditional UPDATE: callers check it changed the one row they meant)."""
     db = router.db_for_write(model)
     connection = connections[db]
-    fields = model._meta
-    statement = _update_statement(db, model, tuple(values), increment, tuple(where))
-    params = [fields.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()]
-    params += [(fields.pk if name == "pk" else fields.get_field(name)).get_db_prep_value(value, connection)
-               for name, value in where.items()]
+    where_in = where_in or {}
+    statement = _update_statement(db, model, tuple(values), increment, tuple(where),
+                                  tuple((name, len(options)) for name, options in where_in.items()), where_null)
+    params = [_field(model, name).get_db_prep_save(value, connection) for name, value in values.items()]
+    params += [_field(model, name).get_db_prep_value(value, connection) for name, value in where.items()]
+    params += [_field(model, name).get_db_prep_value(option, connection)
+               for name, options in where_in.items() for option in options]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.rowcount
 
 
+def _field(model, name: str):
+    return model._meta.pk if name == "pk" else model._meta.get_field(name)
+
+
 @functools.cache
 def _update_statement(db: str, model, assigned: tuple[str, ...], increment: tuple[str, ...],
-                      where: tuple[str, ...]) -> str:
+                      where: tuple[str, ...], where_in: tuple[tuple[str, int], ...], where_null: tuple[str, ...]) -> str:
     quote = connections[db].ops.quote_name
-    column = lambda name: quote((model._meta.pk if name == "pk" else model._meta.get_field(name)).column)  # noqa: E731
+    column = lambda name: quote(_field(model, name).column)  # noqa: E731
     assignments = [f"{column(name)} = %s" for name in assigned] + [f"{column(n)} = {column(n)} + 1" for n in increment]
-    return (f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} "
-            f"WHERE {' AND '.join(f'{column(name)} = %s' for name in where)}")
+    conditions = [f"{column(name)} = %s" for name in where]
+    conditions += [f"{column(name)} IN ({', '.join(['%s'] * count)})" for name, count in where_in]
+    conditions += [f"{column(name)} IS NULL" for name in where_null]
+    return f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"
 
 
 def upsert(instance, conflict: tuple[str, ...], updated: tuple[str, ...]) -> None:
