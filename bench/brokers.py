@@ -97,7 +97,8 @@ class SideBySide:
         for name, popen in started:
             with suppress(psutil.Error):
                 root = psutil.Process(popen.pid)
-                found[name] = [root, *root.children(recursive=True)]
+                found[name] = [root]  # the main process (a Celery node's consumer)
+                found[f"{name}-children"] = root.children(recursive=True)  # its pool, and what the pool ran
         for name, marker in (("postgres", "postgres"), ("redis-server", "redis-server"), ("rabbitmq", "beam.smp")):
             found[name] = [p for p in psutil.process_iter(["name"]) if marker in (p.info["name"] or "")]
         found["bench"] = [psutil.Process()]

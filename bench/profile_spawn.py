@@ -1,7 +1,8 @@
 """What starting a command costs a process the size of a worker child: subprocess.run(["true"])
 200 times each way, plain (vfork), with a Python preexec_fn (fork of the whole process, Python in
-the copy), and the way run_shell starts commands now (group_guard.spawn: the bash prologue and
-setpriv); wall time and CPU of the parent and its children per spawn (docs/performance.md, B1).
+the copy), and the way run_shell starts commands now (group_guard.spawn: the shell prologue, dash
+where it exists, and setpriv) beside the same prologue run by bash (the way before); wall time
+and CPU of the parent and its children per spawn (docs/performance.md, B1).
 
     .venv/bin/python bench/profile_spawn.py [--ballast-mb 60]
 """
@@ -41,13 +42,18 @@ def main() -> None:
     import django
 
     django.setup()
+    from workers_app.executors import group_guard
     from workers_app.executors.group_guard import guard
 
     ballast = [bytearray(1024) for _ in range(args.ballast_mb * 1024)]  # noqa: F841  kept alive on purpose
     measure("plain (vfork)", ["true"])
     measure("preexec_fn (the former way)", ["true"], preexec_fn=guard.preexec())
     argv, options = guard.spawn(["true"], dict(os.environ))
-    measure("group_guard.spawn (now)", argv, **options)
+    measure(f"group_guard.spawn (now: {Path(argv[0]).name})", argv, **options)
+    if group_guard.BASH and argv[0] != group_guard.BASH:
+        group_guard.SHELL_ARGV = [group_guard.BASH, "--norc", "--noprofile", "-c"]
+        argv, options = guard.spawn(["true"], dict(os.environ))
+        measure("the same prologue in bash (before)", argv, **options)
 
 
 if __name__ == "__main__":

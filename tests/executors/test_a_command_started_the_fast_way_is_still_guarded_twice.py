@@ -16,7 +16,7 @@ import pytest
 from tests.support.processes import processes_with, wait_for
 from workers_app.executors import group_guard, run_shell
 
-pytestmark = pytest.mark.skipif(not (group_guard.BASH and group_guard.SETPRIV), reason="needs bash and setpriv")
+pytestmark = pytest.mark.skipif(not (group_guard.SHELL and group_guard.SETPRIV), reason="needs a shell and setpriv")
 
 
 def _starter(spec: dict) -> subprocess.Popen:
@@ -40,7 +40,7 @@ def _guard_of(starter: subprocess.Popen) -> psutil.Process:
 
 def test_this_machine_takes_the_fast_way():
     argv, options = group_guard.guard.spawn(["true"], {"PATH": "/usr/bin:/bin"})
-    assert argv[0] == group_guard.BASH and "preexec_fn" not in options and argv[-1] == "true"
+    assert argv[0] == group_guard.SHELL and "preexec_fn" not in options and argv[-1] == "true"
 
 
 def test_the_leader_dies_with_its_starter_without_the_guard(sleep_marker):
@@ -75,3 +75,23 @@ def test_a_program_that_cannot_start_is_named(tmp_path):
         f"cannot start {str(plain_file)!r}: Permission denied"
     ok = run_shell({"argv": ["sh", "-c", "echo $0 and $1", "zero", "one"]}, timeout=10)
     assert (ok.status, ok.stdout) == ("succeeded", "zero and one\n")  # the prologue passes argv through
+
+
+def test_the_command_gets_dev_null_as_stdin_and_no_copy_of_the_guards_pipe():
+    # The guard's pipe is the prologue's stdin: were it left there, a command reading stdin would
+    # read the pipe, and a command (or its daemonized child) holding a copy would keep the guard
+    # from ever seeing EOF when the starter dies.
+    # The glob is expanded before readlink starts: it lists the shell's own descriptors.
+    result = run_shell({"command": 'readlink /proc/$$/fd/*; read -r line; echo "read: ${line:-nothing}"'}, timeout=10)
+    assert result.status == "succeeded", result.error
+    *targets, read = result.stdout.splitlines()
+    assert targets[0] == "/dev/null"
+    assert len(targets) == 3 and all(t.startswith("pipe:") for t in targets[1:])  # stdout, stderr: nothing else
+    assert read == "read: nothing"
+
+
+def test_dash_is_the_prologues_shell_where_it_exists():
+    if group_guard.DASH is None:
+        pytest.skip("no dash on this machine")
+    argv, _ = group_guard.guard.spawn(["true"], {"PATH": "/usr/bin:/bin"})
+    assert argv[:2] == [group_guard.DASH, "-c"]

@@ -8,7 +8,7 @@ import pytest
 
 from workers_app.executors import group_guard, run_shell
 
-pytestmark = pytest.mark.skipif(not (group_guard.BASH and group_guard.SETPRIV), reason="needs bash and setpriv")
+pytestmark = pytest.mark.skipif(not (group_guard.SHELL and group_guard.SETPRIV), reason="needs a shell and setpriv")
 
 
 def test_a_file_named_by_bash_env_is_not_sourced_for_a_command_that_is_not_bash(tmp_path):
@@ -42,4 +42,4 @@ def test_each_variable_bash_reads_takes_the_preexec_way(name):
 
 def test_a_variable_bash_c_does_not_read_keeps_the_fast_way():
     argv, options = group_guard.guard.spawn(["true"], {"PATH": "/usr/bin:/bin", "ENV": "production"})
-    assert argv[0] == group_guard.BASH and "preexec_fn" not in options
+    assert argv[0] == group_guard.SHELL and "preexec_fn" not in options

@@ -189,7 +189,7 @@ def run_shell(
     guarded_argv, guarded = guard.spawn(argv, env)
     try:
         proc = subprocess.Popen(
-            guarded_argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            guarded_argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=env, cwd=cwd, start_new_session=True, close_fds=True, **guarded,
         )
     except OSError as exc:
