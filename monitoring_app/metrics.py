@@ -25,6 +25,7 @@ from instances_app import deadletters, inbox, presence, sessions
 from monitoring_app import readings
 from notifications_app import sla as notification_sla
 from notifications_app.models import Notification
+from scheduler_project.metrics import counters
 from scheduler_project.metrics.counters import metric_key
 from scheduler_project.metrics.definitions import METRICS
 from scheduler_project.redis_store.client import get_redis
@@ -82,6 +83,7 @@ class PlatformCollector:
 
     # --- Redis
     def _from_redis(self):
+        counters.write_pending()  # what this process counted and still keeps (counters.COALESCE_SECONDS)
         pipe = get_redis().pipeline(transaction=False)
         for name in METRICS:
             pipe.hgetall(metric_key(name))

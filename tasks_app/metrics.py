@@ -3,7 +3,9 @@
 Both run after the transaction commits (transaction.on_commit, robust): a rolled-back
 conclusion counts nothing, no Redis round trip happens while the run's row is locked, and
 a failure to count never reaches the engine. Within a batch of status events
-(counted_together), the figures of the whole batch are written in one round trip.
+(counted_together), the figures of the whole batch are written in one round trip; and batches
+that follow each other within counters.COALESCE_SECONDS are written together (coalesce=True:
+at a quiet queue's pace, batches of one, that was a round trip per event).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ def _after_commit(increments: list, observations: list) -> None:
         pending[0].extend(increments)
         pending[1].extend(observations)
         return
-    transaction.on_commit(lambda: counters.record(increments=increments, observations=observations), robust=True)
+    transaction.on_commit(lambda: counters.record(increments=increments, observations=observations, coalesce=True),
+                          robust=True)
 
 
 @contextmanager
@@ -40,8 +43,8 @@ def counted_together(batch_size: int = 0):
         yield
         increments, observations = _batch.pending
         if increments or observations:
-            transaction.on_commit(lambda: counters.record(increments=increments, observations=observations),
-                                  robust=True)
+            transaction.on_commit(lambda: counters.record(increments=increments, observations=observations,
+                                                          coalesce=True), robust=True)
     finally:
         _batch.pending = None
 
@@ -53,7 +56,7 @@ def status_batch_size(size: int) -> tuple:
 
 def status_batch_applied(size: int) -> None:
     """A batch whose own transaction rolled back (events.apply_batch): its size, observed alone."""
-    counters.record(observations=[status_batch_size(size)])
+    counters.record(observations=[status_batch_size(size)], coalesce=True)
 
 
 def attempt_concluded(task_type: str, outcome: str, target: str, started_at, finished_at) -> None:

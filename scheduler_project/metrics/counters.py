@@ -11,6 +11,14 @@ Never raises into the caller: a Redis outage must not fail a run. What could not
 written is kept in this process (aggregated per field, so bounded by label cardinality)
 and written with the next call once RETRY_SECONDS have passed; a process that dies in the
 meantime loses its unwritten increments, which is logged when they are taken.
+
+A hot path's figures (the engine's, once per status event: tasks_app.metrics) are recorded with
+`coalesce=True`: written at once when this process wrote nothing for COALESCE_SECONDS, else kept
+and written together by a timer at the end of that window (any other write takes them along).
+Under load that is one round trip per window instead of one per event, and the figures reach a
+scrape at most COALESCE_SECONDS late; a process killed meanwhile loses at most that window's
+(the same as during an outage). A forked child starts with nothing pending: what its parent
+kept is the parent's to write, never counted twice.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import atexit
 import bisect
 import json
 import logging
+import os
 import threading
 import time
 
@@ -29,11 +38,14 @@ from scheduler_project.redis_store.client import get_counting_redis
 log = logging.getLogger("taskplane.metrics")
 
 RETRY_SECONDS = 5.0
+COALESCE_SECONDS = 0.5
 MAX_PENDING_FIELDS = 10_000
 
 _lock = threading.Lock()
 _pending: dict[tuple[str, str], int | float] = {}  # (redis key, field) -> amount not yet written
 _down_until = 0.0
+_last_write = 0.0  # time.monotonic() of this process's last write (coalesce=True waits for the window)
+_timer: threading.Timer | None = None  # writes what coalesce=True kept, at the end of the window
 
 
 def metric_key(name: str) -> str:
@@ -61,9 +73,10 @@ def observe(name: str, labels: dict | None, value: float) -> None:
     record(observations=[(name, labels, value)])
 
 
-def record(increments=(), observations=()) -> None:
+def record(increments=(), observations=(), coalesce: bool = False) -> None:
     """Several incr() (name, labels, by) and observe() (name, labels, value) in one write: one
-    round trip however many, where each alone would cost one."""
+    round trip however many, where each alone would cost one. coalesce: may wait up to
+    COALESCE_SECONDS to be written together with the next ones (see the module's docstring)."""
     writes: dict = {}
     for name, labels, by in increments:
         try:
@@ -76,7 +89,7 @@ def record(increments=(), observations=()) -> None:
         except Exception:  # noqa: BLE001
             log.exception("metric %s not observed", name)
     if writes:
-        _write(writes)
+        _write(writes, coalesce=coalesce)
 
 
 def _increment(name: str, labels: dict | None, by: int) -> dict:
@@ -100,17 +113,22 @@ def _merge(into: dict, writes: dict) -> None:
         into[field] = into.get(field, 0) + amount
 
 
-def _write(writes: dict) -> None:
-    global _down_until
+def _write(writes: dict, coalesce: bool = False) -> None:
+    global _down_until, _last_write
     with _lock:
         if len(_pending) < MAX_PENDING_FIELDS or all(f in _pending for f in writes):
             _merge(_pending, writes)
         else:
             log.error("metrics: %d fields await Redis already; dropping %r", len(_pending), writes)
-        if time.monotonic() < _down_until:
+        now = time.monotonic()
+        if now < _down_until:
+            return
+        if coalesce and now - _last_write < COALESCE_SECONDS:
+            _write_later(_last_write + COALESCE_SECONDS - now)
             return
         batch = dict(_pending)
         _pending.clear()
+        _last_write = now
     if not batch:
         return
     try:
@@ -140,6 +158,43 @@ def _write(writes: dict) -> None:
         log.info("metrics: Redis reachable again; wrote %d pending field(s)", len(batch))
 
 
+def _write_later(delay: float) -> None:
+    """Arm the window's timer (the caller holds _lock); one at a time: it takes all that is pending."""
+    global _timer
+    if _timer is not None:
+        return
+    _timer = threading.Timer(delay, _write_kept)
+    _timer.daemon = True  # an exit does not wait for it: atexit's flush() writes what it held
+    _timer.start()
+
+
+def _write_kept() -> None:
+    global _timer
+    with _lock:
+        _timer = None
+    _write({})
+
+
+def write_pending() -> None:
+    """Write what this process keeps now, without waiting for its window; not while Redis is
+    known to be down (the retry delay holds). A scrape calls it, so that it sees what its own
+    process counted."""
+    if pending_fields():
+        _write({})
+
+
+def _forget_inherited() -> None:
+    """In a forked child: what the parent kept is the parent's to write (and its timer thread
+    does not exist here)."""
+    global _lock, _timer, _last_write, _down_until
+    _lock = threading.Lock()  # the parent may have held it while forking
+    _pending.clear()
+    _timer, _last_write, _down_until = None, 0.0, 0.0
+
+
+os.register_at_fork(after_in_child=_forget_inherited)
+
+
 def _is_cluster(client) -> bool:
     from redis.cluster import RedisCluster
 
@@ -156,11 +211,14 @@ def flush() -> bool:
     """Try to write what is pending now, ignoring the retry delay; True when nothing is left.
     Also run at a clean exit, so that what a Redis outage held back is not lost with the process
     when Redis is back by then (at most one short-timeout attempt)."""
-    global _down_until
+    global _down_until, _timer
     if not pending_fields():
         return True
     with _lock:
         _down_until = 0.0
+        if _timer is not None:
+            _timer.cancel()
+            _timer = None
     _write({})
     return pending_fields() == 0
 
