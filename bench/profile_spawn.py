@@ -1,8 +1,9 @@
 """What starting a command costs a process the size of a worker child: subprocess.run(["true"])
 200 times each way, plain (vfork), with a Python preexec_fn (fork of the whole process, Python in
 the copy), and the way run_shell starts commands now (group_guard.spawn: the shell prologue, dash
-where it exists, and setpriv) beside the same prologue run by bash (the way before); wall time
-and CPU of the parent and its children per spawn (docs/performance.md, B1).
+where it exists, and setpriv; a `command` spec through its own /bin/sh) beside the ways before
+(the prologue in bash; a command spec through the prologue); wall time and CPU of the parent and
+its children per spawn (docs/performance.md, B1).
 
     .venv/bin/python bench/profile_spawn.py [--ballast-mb 60]
 """
@@ -18,20 +19,30 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-N = 200
+N, ROUNDS = 200, 4  # spawns per way, in rounds taken in turn: a noisy machine spreads over all ways
 
 
-def measure(label: str, argv: list[str], **options) -> None:
-    for _ in range(10):
-        subprocess.run(argv, start_new_session=True, **options)
+def spawn(argv: list[str], options: dict, n: int) -> tuple[float, float, float]:
+    """(wall, parent CPU, children CPU) in seconds for n spawns."""
     cpu, wall, before = time.process_time(), time.perf_counter(), os.times()
-    for _ in range(N):
+    for _ in range(n):
         subprocess.run(argv, start_new_session=True, **options)
     after = os.times()
-    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     children = after.children_user + after.children_system - before.children_user - before.children_system
-    print(f"{label:34s} wall {wall / N * 1000:.2f} ms, parent CPU {cpu / N * 1000:.2f} ms, "
-          f"children CPU {children / N * 1000:.2f} ms per spawn")
+    return time.perf_counter() - wall, time.process_time() - cpu, children
+
+
+def measure(ways: dict[str, tuple[list[str], dict]]) -> None:
+    totals = {label: [0.0, 0.0, 0.0] for label in ways}
+    for argv, options in ways.values():
+        spawn(argv, options, 10)  # warm
+    for _ in range(ROUNDS):
+        for label, (argv, options) in ways.items():
+            for i, value in enumerate(spawn(argv, options, N // ROUNDS)):
+                totals[label][i] += value
+    for label, (wall, cpu, children) in totals.items():
+        print(f"{label:36s} wall {wall / N * 1000:.2f} ms, parent CPU {cpu / N * 1000:.2f} ms, "
+              f"children CPU {children / N * 1000:.2f} ms per spawn")
 
 
 def main() -> None:
@@ -42,19 +53,22 @@ def main() -> None:
     import django
 
     django.setup()
+    from tasks_app.specs import COMMAND_SHELL
     from workers_app.executors import group_guard
     from workers_app.executors.group_guard import guard
 
     ballast = [bytearray(1024) for _ in range(args.ballast_mb * 1024)]  # noqa: F841  kept alive on purpose
-    measure("plain (vfork)", ["true"])
-    measure("preexec_fn (the former way)", ["true"], preexec_fn=guard.preexec())
+    ways = {"plain (vfork)": (["true"], {}), "preexec_fn (the former way)": (["true"], {"preexec_fn": guard.preexec()})}
     argv, options = guard.spawn(["true"], dict(os.environ))
-    measure(f"group_guard.spawn (now: {Path(argv[0]).name})", argv, **options)
-    if group_guard.BASH and argv[0] != group_guard.BASH:
-        group_guard.SHELL_ARGV = [group_guard.BASH, "--norc", "--noprofile", "-c"]
-        argv, options = guard.spawn(["true"], dict(os.environ))
-        measure("the same prologue in bash (before)", argv, **options)
-
+    ways[f"group_guard.spawn (now: {Path(argv[0]).name})"] = (argv, options)
+    command = [COMMAND_SHELL, "-c", "true"]  # a `command` spec: {"command": "true"}
+    ways["  a command spec (now: its own sh)"] = guard.spawn(command, dict(os.environ))
+    ways["  a command spec (before: prologue)"] = ([*group_guard.SHELL_ARGV, group_guard.PROLOGUE, "g", *command],
+                                                   options)
+    if group_guard.BASH and group_guard.SHELL != group_guard.BASH:
+        bash = [group_guard.BASH, "--norc", "--noprofile", "-c"]
+        ways["the same prologue in bash (before)"] = ([*bash, group_guard.PROLOGUE, "g", "true"], options)
+    measure(ways)
 
 if __name__ == "__main__":
     main()

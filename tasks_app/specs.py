@@ -147,10 +147,13 @@ def _checked(task_type: str, spec) -> dict:
     return spec
 
 
+COMMAND_SHELL = "/bin/sh"  # a `command` runs as `/bin/sh -c <command>`
+
+
 def shell_command(spec) -> tuple[list[str], dict[str, str], str | None]:
     """(argv, extra environment, cwd) of a valid shell spec; SpecError otherwise."""
     _checked("shell", spec)
-    argv = ["/bin/sh", "-c", spec["command"]] if spec.get("command") is not None else list(spec["argv"])
+    argv = [COMMAND_SHELL, "-c", spec["command"]] if spec.get("command") is not None else list(spec["argv"])
     return argv, dict(spec.get("env") or {}), spec.get("cwd")
 
 

@@ -43,8 +43,27 @@ def test_this_machine_takes_the_fast_way():
     assert argv[0] == group_guard.SHELL and "preexec_fn" not in options and argv[-1] == "true"
 
 
-def test_the_leader_dies_with_its_starter_without_the_guard(sleep_marker):
-    starter = _starter({"argv": ["sleep", str(sleep_marker)]})  # the leader is sleep itself
+def test_a_command_spec_runs_in_its_own_shell_after_setpriv():
+    # One exec less: setpriv, then /bin/sh itself registering the group and running the command.
+    argv, options = group_guard.guard.spawn(["/bin/sh", "-c", "true"], {"PATH": "/usr/bin:/bin"})
+    assert argv[0] == group_guard.SETPRIV and argv[4:6] == ["/bin/sh", "-c"] and argv[-1] == "true"
+    assert "preexec_fn" not in options
+
+
+def test_a_command_sees_what_sh_c_gives_it():
+    # $0, no positional parameters, its exit status; a syntax error is exit 2.
+    result = run_shell({"command": 'echo "$0 $# [$1]"\nexit 3'}, timeout=10)
+    assert (result.exit_code, result.stdout) == (3, "/bin/sh 0 []\n")
+    broken = run_shell({"command": "echo ("}, timeout=10)
+    assert broken.exit_code == 2 and "Syntax error" in broken.stderr
+
+
+@pytest.mark.parametrize("spec", [
+    lambda marker: {"argv": ["sleep", str(marker)]},  # the leader is sleep itself
+    lambda marker: {"command": f"exec sleep {marker}"},  # through the command's own shell
+], ids=["argv", "command"])
+def test_the_leader_dies_with_its_starter_without_the_guard(sleep_marker, spec):
+    starter = _starter(spec(sleep_marker))
     try:
         wait_for(lambda: _sleeping(sleep_marker), 30, "the command to start")
         _guard_of(starter).kill()

@@ -34,11 +34,13 @@ util-linux's setpriv exist (Debian has dash, bash and setpriv: essential package
 starts through a small shell prologue instead, at about 1.8 ms with dash (2.3 ms with bash): the
 guard's pipe is the prologue's stdin; it writes "+$$" (its own pid, the group id) to it, puts
 /dev/null in its place (what the command gets as stdin, as before), and execs
-`setpriv --pdeathsig KILL --` the command. Same order as the preexec: registered before anything
-of the command runs, and the guard cannot see EOF before the registration, since the prologue
-holds a copy of the pipe until it wrote it. Where setpriv or both shells are missing, or the
-command's environment would change what bash does (bash_would_be_changed_by: checked for dash
-too, where /bin/sh is bash under another name), the preexec_fn as before.
+`setpriv --pdeathsig KILL --` the command. A `command` spec (`/bin/sh -c <command>`) saves one
+exec more: setpriv execs that shell, which runs the registration and then the command
+(SCRIPT_PROLOGUE). Same order as the preexec either way: registered before anything of the
+command runs, and the guard cannot see EOF before the registration, since the prologue holds a
+copy of the pipe until it wrote it. Where setpriv or both shells are missing, or the command's
+environment would change what bash does (bash_would_be_changed_by: checked for dash too, where
+/bin/sh is bash under another name), the preexec_fn as before.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ import signal
 import subprocess
 import sys
 import threading
+
+from tasks_app.specs import COMMAND_SHELL
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +96,15 @@ SHELL_ARGV = [SHELL, "-c"] if SHELL == DASH else [BASH, "--norc", "--noprofile",
 # the command inherits no copy. A guard that died meanwhile must not stop the command (SIGPIPE
 # ignored for the write, default again for the exec): PDEATHSIG still holds for the leader, as
 # with the preexec.
-PROLOGUE = (
-    "trap '' PIPE; printf '+%d\\n' \"$$\" >&0; exec 0<>/dev/null; trap - PIPE; "
-    f"exec {shlex.quote(SETPRIV or 'setpriv')} --pdeathsig KILL -- \"$@\""
-)
+REGISTER = "trap '' PIPE; printf '+%d\\n' \"$$\" >&0; exec 0<>/dev/null; trap - PIPE; "
+PROLOGUE = REGISTER + f"exec {shlex.quote(SETPRIV or 'setpriv')} --pdeathsig KILL -- \"$@\""
+# A `command` spec runs as `/bin/sh -c <command>` (tasks_app.specs.shell_command): there the
+# command's own shell can be the prologue's, one exec less (0.6 ms of CPU): setpriv execs
+# `/bin/sh -c <REGISTER, then the command>` (PDEATHSIG survives the exec). The command is eval'd
+# after the registration, as `sh -c` would run it: $0 is /bin/sh, no positional parameters (the
+# shift), its exit status the shell's. What differs: a syntax error names eval
+# ("/bin/sh: 1: eval: Syntax error: ..."), and the traps' list once held the prologue's.
+SCRIPT_PROLOGUE = REGISTER + 'eval "shift; $1"'
 
 
 # What in an environment changes what bash itself does before it runs the prologue's first word:
@@ -167,6 +176,9 @@ class GroupGuard:
         fd = self._fd()
         if fd is None or _prctl is None or not (SHELL and SETPRIV) or bash_would_be_changed_by(env):
             return argv, {"preexec_fn": self.preexec(), "stdin": subprocess.DEVNULL}
+        if len(argv) == 3 and argv[:2] == [COMMAND_SHELL, "-c"]:
+            return [SETPRIV, "--pdeathsig", "KILL", "--", COMMAND_SHELL, "-c", SCRIPT_PROLOGUE, COMMAND_SHELL, argv[2]], \
+                {"stdin": fd}
         return [*SHELL_ARGV, PROLOGUE, "taskplane-guard", *argv], {"stdin": fd}
 
     def release(self, pgid: int) -> None:
