@@ -32,7 +32,13 @@ class RunQuerySet(models.QuerySet):
         written out once per set of fields: the ORM's compilation of that UPDATE was two fifths
         of the control role's work per event once the run's read was written out too
         (bench/profile_events.py). The transition table stays the one judge of what may move."""
-        return statements.update(
+        return statements.update_together(self.attempt_move(run_id, attempt, fence, target, late_report=late_report,
+                                                            uncancelled=uncancelled, **fields))[0]
+
+    def attempt_move(self, run_id: int, attempt: int, fence: str, target: str, *, late_report: bool = False,
+                     uncancelled: bool = False, **fields) -> statements.Update:
+        """move_attempt()'s UPDATE, not yet applied: for statements.update_together."""
+        return statements.Update(
             Run, {"pk": run_id, "attempt": attempt, "fence": fence}, {"status": target, **dict(sorted(fields.items()))},
             where_in={"status": sorted(states.sources_of(target, late_report))},
             where_null=("cancel_requested_at",) if uncancelled else ())

@@ -2,11 +2,16 @@
 exactly as the ORM does: a run inserted by statements.insert reads back field for field like one
 saved by save() (its database default filled in, its JSON, times and text intact), a task read
 by read_locked equals the ORM's, a missing row is None, and update changes only the rows its
-condition names, incrementing what it is told to; upsert inserts a row, then updates only the
-fields it names."""
+condition names, incrementing what it is told to; update_together does the same for several
+updates at once, as one statement on PostgreSQL and in one transaction elsewhere; upsert inserts
+a row, then updates only the fields it names."""
 
 import datetime
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tasks_app import states
 from tasks_app.models import OutboxEntry, Run, RunAttempt, Task, statements
 
 
@@ -62,3 +67,27 @@ def test_upsert_inserts_then_updates_only_the_fields_it_names(make_task):
     row = RunAttempt.objects.get(run=run, attempt=1)
     assert (row.fence, row.status, row.worker, row.started_at, row.exit_code) == ("f", "failed", "w1", at, 3)
     assert RunAttempt.objects.filter(run=run).count() == 1
+
+
+def test_update_together_changes_what_each_names_and_counts_each(make_task):
+    run = Run.objects.create(task=make_task(), trigger=Run.Trigger.MANUAL, attempt=1, fence="f1")
+    other = Run.objects.create(task=run.task, trigger=Run.Trigger.MANUAL, attempt=1, fence="f2")
+    entry = OutboxEntry.objects.create(run=run, name="x", queue="q", message_id="m", payload={}, claim_token="mine")
+    at = datetime.datetime(2026, 12, 6, 9, 30, tzinfo=datetime.UTC)
+    published = statements.Update(OutboxEntry, {"pk": entry.pk, "claim_token": "mine"}, {"published_at": at},
+                                  increment=("publish_attempts",))
+    with CaptureQueriesContext(connection) as sent:
+        counts = statements.update_together(
+            published, Run.objects.attempt_move(run.pk, 1, "f1", states.QUEUED, queued_at=at),
+            Run.objects.attempt_move(other.pk, 1, "not-its-fence", states.QUEUED, queued_at=at))
+    assert counts == [1, 1, 0]
+    entry.refresh_from_db()
+    run.refresh_from_db()
+    other.refresh_from_db()
+    assert (entry.published_at, entry.publish_attempts) == (at, 1)
+    assert (run.status, run.queued_at) == (states.QUEUED, at)
+    assert (other.status, other.queued_at) == (states.PENDING, None)
+    updates = [q["sql"] for q in sent.captured_queries if "UPDATE" in q["sql"]]
+    assert len(updates) == (1 if connection.vendor == "postgresql" else 3)
+    # a second time: the entry's claim and the run's status no longer match
+    assert statements.update_together(published, Run.objects.attempt_move(run.pk, 1, "f1", states.QUEUED)) == [1, 0]
