@@ -103,7 +103,7 @@ PROLOGUE = REGISTER + f"exec {shlex.quote(SETPRIV or 'setpriv')} --pdeathsig KIL
 # `/bin/sh -c <REGISTER, then the command>` (PDEATHSIG survives the exec). The command is eval'd
 # after the registration, as `sh -c` would run it: $0 is /bin/sh, no positional parameters (the
 # shift), its exit status the shell's. What differs: a syntax error names eval
-# ("/bin/sh: 1: eval: Syntax error: ..."), and the traps' list once held the prologue's.
+# ("/bin/sh: 1: eval: Syntax error: ...").
 SCRIPT_PROLOGUE = REGISTER + 'eval "shift; $1"'
 
 
