@@ -102,8 +102,8 @@ PROLOGUE = REGISTER + f"exec {shlex.quote(SETPRIV or 'setpriv')} --pdeathsig KIL
 # command's own shell can be the prologue's, one exec less (0.6 ms of CPU): setpriv execs
 # `/bin/sh -c <REGISTER, then the command>` (PDEATHSIG survives the exec). The command is eval'd
 # after the registration, as `sh -c` would run it: $0 is /bin/sh, no positional parameters (the
-# shift), its exit status the shell's. What differs: a syntax error names eval
-# ("/bin/sh: 1: eval: Syntax error: ...").
+# shift), its exit status the shell's. What differs: the shell's own messages name eval
+# ("/bin/sh: 1: eval: nosuchcmd: not found", "... eval: Syntax error: ..."; README says so).
 SCRIPT_PROLOGUE = REGISTER + 'eval "shift; $1"'
 
 
