@@ -1,9 +1,11 @@
 """Commands start without a Python preexec_fn (which forks the whole worker process: about 5 ms of
-CPU per command) where bash and setpriv exist: a bash prologue registers the group with the guard
-and execs `setpriv --pdeathsig KILL` (group_guard.py). Each of the two mechanisms still holds on
-its own: with the guard killed first, the command's leader dies with its starter (PDEATHSIG);
-and the guard alone kills the leader's children (the registration happened before the command
-ran). A program that cannot be started is still said so, naming it."""
+CPU per command) where a shell and setpriv exist: a shell prologue (dash, else bash) registers the
+group with the guard and execs `setpriv --pdeathsig KILL`; a `command` spec has setpriv exec its
+own /bin/sh, which registers the group and then runs the command (group_guard.py). Each of the
+two mechanisms still holds on its own: with the guard killed first, the command's leader dies
+with its starter (PDEATHSIG); and the guard alone kills the leader's children (the registration
+happened before the command ran). The command's stdin is /dev/null, never the guard's pipe. A
+program that cannot be started is still said so, naming it."""
 
 import signal
 import subprocess
@@ -96,12 +98,17 @@ def test_a_program_that_cannot_start_is_named(tmp_path):
     assert (ok.status, ok.stdout) == ("succeeded", "zero and one\n")  # the prologue passes argv through
 
 
-def test_the_command_gets_dev_null_as_stdin_and_no_copy_of_the_guards_pipe():
+# The glob is expanded before readlink starts: it lists the shell's own descriptors.
+DESCRIPTORS = 'readlink /proc/$$/fd/*; read -r line; echo "read: ${line:-nothing}"'
+
+
+@pytest.mark.parametrize("spec", [{"command": DESCRIPTORS}, {"argv": ["sh", "-c", DESCRIPTORS]}],
+                         ids=["command", "argv"])
+def test_the_command_gets_dev_null_as_stdin_and_no_copy_of_the_guards_pipe(spec):
     # The guard's pipe is the prologue's stdin: were it left there, a command reading stdin would
     # read the pipe, and a command (or its daemonized child) holding a copy would keep the guard
     # from ever seeing EOF when the starter dies.
-    # The glob is expanded before readlink starts: it lists the shell's own descriptors.
-    result = run_shell({"command": 'readlink /proc/$$/fd/*; read -r line; echo "read: ${line:-nothing}"'}, timeout=10)
+    result = run_shell(spec, timeout=10)
     assert result.status == "succeeded", result.error
     *targets, read = result.stdout.splitlines()
     assert targets[0] == "/dev/null"

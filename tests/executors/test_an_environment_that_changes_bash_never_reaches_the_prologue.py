@@ -1,8 +1,10 @@
-"""Commands start through a small bash prologue (group_guard.py), which runs with the command's
-environment. An environment that changes what bash does before the prologue (a file it sources,
-its options, exported functions) would run the task's code before the group is registered, write
-the prologue into the command's output, or replace the prologue's own printf: such a command
-starts through the preexec_fn instead, with its environment passed to it untouched."""
+"""Commands start through a small shell prologue (group_guard.py: dash, else bash; a `command`
+spec's own /bin/sh), which runs with the command's environment. An environment that changes what
+bash does before the prologue (a file it sources, its options, exported functions) would run the
+task's code before the group is registered, write the prologue into the command's output, or
+replace the prologue's own printf, wherever the prologue's shell is bash: such a command starts
+through the preexec_fn instead, whichever shell is there, with its environment passed to it
+untouched."""
 
 import pytest
 
