@@ -28,19 +28,20 @@ A command that leaves its process group (setsid, daemonizing) escapes both, as i
 cancel and timeout: that is documented (README, docs/architecture.md).
 
 How a command is started (spawn()): a Python preexec_fn makes subprocess fork the whole worker
-process and run Python in the child before exec, about 5 ms of CPU per command on a worker
-child (docs/performance.md, B1), where a plain spawn (vfork) costs 0.4 ms. So where a shell and
-util-linux's setpriv exist (Debian has dash, bash and setpriv: essential packages), the command
-starts through a small shell prologue instead, at about 1.8 ms with dash (2.3 ms with bash): the
-guard's pipe is the prologue's stdin; it writes "+$$" (its own pid, the group id) to it, puts
-/dev/null in its place (what the command gets as stdin, as before), and execs
-`setpriv --pdeathsig KILL --` the command. A `command` spec (`/bin/sh -c <command>`) saves one
-exec more: setpriv execs that shell, which runs the registration and then the command
-(SCRIPT_PROLOGUE). Same order as the preexec either way: registered before anything of the
-command runs, and the guard cannot see EOF before the registration, since the prologue holds a
-copy of the pipe until it wrote it. Where setpriv or both shells are missing, or the command's
-environment would change what bash does (bash_would_be_changed_by: checked for dash too, where
-/bin/sh is bash under another name), the preexec_fn as before.
+process and run Python in the child before exec, about 11 ms of CPU (parent and children) per
+start of `true` from a process the size of a worker child, where a plain spawn (vfork) costs
+0.9 ms (bench/profile_spawn.py). So where a shell and util-linux's setpriv exist (Debian has
+dash, bash and setpriv: essential packages), the command starts through a small shell prologue
+instead, at about 2.4 ms with dash (3.1 ms with bash): the guard's pipe is the prologue's
+stdin; it writes "+$$" (its own pid, the group id) to it, puts /dev/null in its place (what the
+command gets as stdin, as before), and execs `setpriv --pdeathsig KILL --` the command. A
+`command` spec (`/bin/sh -c <command>`) saves one exec more: setpriv execs that shell, which
+runs the registration and then the command (SCRIPT_PROLOGUE). Same order as the preexec either
+way: registered before anything of the command runs, and the guard cannot see EOF before the
+registration, since the prologue holds a copy of the pipe until it wrote it. Where setpriv or
+both shells are missing, or the command's environment would change what bash does
+(bash_would_be_changed_by: checked for dash too, where /bin/sh is bash under another name), the
+preexec_fn as before.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ except (OSError, AttributeError):  # not Linux
 
 
 BASH, DASH, SETPRIV = shutil.which("bash"), shutil.which("dash"), shutil.which("setpriv")
-# The prologue's shell: dash starts in about a third of bash's CPU (0.5 ms less per command).
+# The prologue's shell: dash costs 0.75 ms less CPU per command than bash (bench/profile_spawn.py).
 SHELL = DASH or BASH
 SHELL_ARGV = [SHELL, "-c"] if SHELL == DASH else [BASH, "--norc", "--noprofile", "-c"]
 # POSIX sh. Its stdin is the guard's pipe (fd 0: POSIX redirects only to fds 0-9, and Popen can
