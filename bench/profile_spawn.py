@@ -66,8 +66,8 @@ def main() -> None:
     ways["  a command spec (before: prologue)"] = ([*group_guard.SHELL_ARGV, group_guard.PROLOGUE, "g", *command],
                                                    options)
     if group_guard.BASH and group_guard.SHELL != group_guard.BASH:
-        bash = [group_guard.BASH, "--norc", "--noprofile", "-c"]
-        ways["the same prologue in bash (before)"] = ([*bash, group_guard.PROLOGUE, "g", "true"], options)
+        ways["the same prologue in bash (before)"] = ([*group_guard.BASH_ARGV, group_guard.PROLOGUE, "g", "true"],
+                                                      options)
     measure(ways)
 
 if __name__ == "__main__":

@@ -128,7 +128,8 @@ def _write(writes: dict, coalesce: bool = False) -> None:
             return
         batch = dict(_pending)
         _pending.clear()
-        _last_write = now
+        if batch:  # a call with nothing to write does not start a window
+            _last_write = now
     if not batch:
         return
     try:

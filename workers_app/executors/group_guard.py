@@ -91,7 +91,8 @@ except (OSError, AttributeError):  # not Linux
 BASH, DASH, SETPRIV = shutil.which("bash"), shutil.which("dash"), shutil.which("setpriv")
 # The prologue's shell: dash costs 0.75 ms less CPU per command than bash (bench/profile_spawn.py).
 SHELL = DASH or BASH
-SHELL_ARGV = [SHELL, "-c"] if SHELL == DASH else [BASH, "--norc", "--noprofile", "-c"]
+BASH_ARGV = [BASH, "--norc", "--noprofile", "-c"]
+SHELL_ARGV = [DASH, "-c"] if DASH else BASH_ARGV
 # POSIX sh. Its stdin is the guard's pipe (fd 0: POSIX redirects only to fds 0-9, and Popen can
 # put a descriptor only there); `0<>/dev/null` then closes the prologue's copy of the pipe, so
 # the command inherits no copy. A guard that died meanwhile must not stop the command (SIGPIPE
