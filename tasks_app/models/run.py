@@ -35,6 +35,13 @@ class RunQuerySet(models.QuerySet):
         return statements.update_together(self.attempt_move(run_id, attempt, fence, target, late_report=late_report,
                                                             uncancelled=uncancelled, **fields))[0]
 
+    def moved_attempt(self, run_id: int, attempt: int, fence: str, target: str, returning: tuple[str, ...], *,
+                      uncancelled: bool = False, **fields):
+        """move_attempt() that hands back the run it moved, with the `returning` fields as the
+        move left them (UPDATE ... RETURNING: one statement), or None when it moved nothing."""
+        return statements.update_returning(self.attempt_move(run_id, attempt, fence, target, uncancelled=uncancelled,
+                                                             **fields), returning)
+
     def attempt_move(self, run_id: int, attempt: int, fence: str, target: str, *, late_report: bool = False,
                      uncancelled: bool = False, **fields) -> statements.Update:
         """move_attempt()'s UPDATE, not yet applied: for statements.update_together."""

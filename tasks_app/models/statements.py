@@ -164,6 +164,30 @@ def update_together(*changes: Update) -> list[int]:
         return counts
 
 
+def update_returning(change: Update, names: tuple[str, ...]):
+    """The row a conditional UPDATE of one row (its primary key among `where`) changed, loaded
+    with the named fields as the update left them; None when it changed nothing. One round
+    trip (UPDATE ... RETURNING, PostgreSQL and SQLite 3.35+) where a locked read and then the
+    update were two (a status event's start: tasks_app.services.events). Where the database
+    cannot return columns, the update and then a read of the row in one transaction."""
+    if "pk" not in change.where:
+        raise ValueError("update_returning: the update must name its row's primary key")
+    model, db = change.model, router.db_for_write(change.model)
+    connection = connections[db]
+    statement, params = _prepared(db, connection, change)
+    columns = columns_in_model_order(model, names)
+    if not connection.features.can_return_columns_from_insert:
+        with transaction.atomic(using=db, savepoint=False), connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return read_locked(model, change.where["pk"], names, lock=None) if cursor.rowcount else None
+    quote = connection.ops.quote_name
+    returned = ", ".join(f"{quote(model._meta.db_table)}.{quote(f.column)}" for f in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{statement} RETURNING {returned}", params)
+        row = cursor.fetchone()
+    return None if row is None else loaded(model, db, columns, row)
+
+
 def _prepared(db: str, connection, change: Update) -> tuple[str, list]:
     model, where, values = change.model, change.where, change.values
     if router.db_for_write(model) != db:

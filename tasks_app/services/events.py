@@ -30,8 +30,8 @@ DETAIL_FIELDS = ("exit_code", "http_status", "stdout", "stderr", "response_heade
 # policy and metrics): a run has some fifty, and selecting all of them (compiling the select
 # list, converting and loading every value) was a fifth of the control role's work per event.
 # A field read that is not listed still works: Django loads it with a query of its own.
-STARTED_READS = ("task_id", "attempt", "fence", "status", "worker", "claim", "cancel_requested_at", "trigger",
-                 "scheduled_for")
+FIRE_LAG_READS = ("trigger", "scheduled_for")  # what _observe_fire_lag reads of a run
+STARTED_READS = ("task_id", "attempt", "fence", "status", "worker", "claim", "cancel_requested_at", *FIRE_LAG_READS)
 CONCLUSION_READS = ("task_id", "attempt", "fence", "status", "worker", "cancel_requested_at", "started_at")
 CONCLUSION_TASK_READS = ("name", "type", "max_retries", "retry_delay_seconds", "retry_backoff",
                          "retry_delay_max_seconds", "retry_jitter")
@@ -207,23 +207,27 @@ def apply_started(event: dict) -> str:
             transaction.on_commit(lambda: answer_claim(node, execution_id, claim, verdict, reason))
 
     with transaction.atomic(savepoint=False):  # apply_batch: see there
-        # Lock the run first, as conclude_attempt does: writing the RunAttempt row takes a
-        # key-share lock on the run (its foreign key) after its unique index entry, so two
-        # events of one attempt taking the locks in the other order would deadlock.
+        # The run's row is locked before the RunAttempt row is written, as conclude_attempt
+        # does: writing the RunAttempt row takes a key-share lock on the run (its foreign key)
+        # after its unique index entry, so two events of one attempt taking the locks in the
+        # other order would deadlock. The first start's move is that lock (an UPDATE locks the
+        # row it changes) and its read (RETURNING): one statement where the usual case took a
+        # locked read and then the move. A move that changed nothing locked nothing: the locked
+        # read below says why.
+        moved = Run.objects.moved_attempt(run_id, attempt, fence, states.RUNNING, FIRE_LAG_READS, uncancelled=True,
+                                          worker=worker, node=node, started_at=at, routing_error="", claim=claim)
+        if moved is not None:
+            _record_attempt(run_id, attempt, fence=fence, status=states.RUNNING, worker=worker, started_at=at)
+            _observe_fire_lag(moved, attempt, at)
+            run_events.status_changed(run_id)
+            answer("go")
+            return "applied"
         run = Run.objects.locked(run_id, STARTED_READS)
         if run is None:
             answer("stop", f"run {run_id} does not exist")
             if claim:
                 return "stopped"
             raise InvalidEvent(f"run {run_id} does not exist")
-        moved = Run.objects.move_attempt(run_id, attempt, fence, states.RUNNING, uncancelled=True, worker=worker,
-                                         node=node, started_at=at, routing_error="", claim=claim)
-        if moved:
-            _record_attempt(run_id, attempt, fence=fence, status=states.RUNNING, worker=worker, started_at=at)
-            _observe_fire_lag(run, attempt, at)
-            run_events.status_changed(run_id)
-            answer("go")
-            return "applied"
         if (run.attempt, run.fence, run.status, run.worker) == (attempt, fence, states.RUNNING, worker) and (
                 not claim or (claim == run.claim and not run.cancel_requested_at)):
             answer("go")  # the same delivery asking again

@@ -3,7 +3,9 @@ statement, with the columns the event needs (a run has some fifty, stdout and st
 them) and no ORDER BY; nothing it reads later is loaded by a query of its own. Every kind of
 outcome is walked: a start claim, the claim asked again and another refused, a success, a
 failure that retries, a failure that is final, an attempt under a cancel. The read still locks
-the run's row for the event's transaction, and not its task's (which the task's triggers lock)."""
+the run's row for the event's transaction, and not its task's (which the task's triggers lock).
+A first start reads nothing at all: its move (UPDATE ... RETURNING) locks the row and hands
+back what the start needs, one statement on the run where there were two."""
 
 import threading
 
@@ -35,6 +37,14 @@ def reads_of_the_run(apply) -> list[str]:
             if q["sql"].lstrip().upper().startswith("SELECT") and f'FROM "{table}"' in q["sql"]]
 
 
+def statements_on_the_run(apply) -> list[str]:
+    """Every statement naming the run's table while `apply` runs (which must return true)."""
+    with CaptureQueriesContext(connection) as queries:
+        assert apply() is not False
+    table = f'"{Run._meta.db_table}"'
+    return [q["sql"] for q in queries.captured_queries if table in q["sql"]]
+
+
 def assert_one_narrow_read(reads: list[str]) -> None:
     assert len(reads) == 1, f"the run was read {len(reads)} times: {reads}"
     sql = reads[0]
@@ -51,8 +61,12 @@ def test_each_event_reads_its_run_once_and_narrowly(make_task, quiet_broker, dja
     run.refresh_from_db()
 
     with django_capture_on_commit_callbacks(execute=True):
-        reads = reads_of_the_run(lambda: events.apply_event(event(run, "started", claim="c1")))
-    assert_one_narrow_read(reads)
+        touched = statements_on_the_run(lambda: events.apply_event(event(run, "started", claim="c1")) == "applied")
+    (move,) = [sql for sql in touched if f'"{Run._meta.db_table}"' in sql.split(" WHERE ")[0]]  # not the attempt's FK
+    assert move.lstrip().upper().startswith("UPDATE") and " RETURNING " in move.upper(), touched
+    assert not [sql for sql in touched if sql.lstrip().upper().startswith("SELECT")], touched
+    returned = move.upper().rsplit(" RETURNING ", 1)[1]
+    assert '"STDOUT"' not in returned and '"PARAMS"' not in returned, move
     assert Run.objects.get(pk=run.pk).status == "running"
     for token, verdict in (("c1", "duplicate"), ("c2", "stopped")):  # the same claim asked again, and another
         with django_capture_on_commit_callbacks(execute=True):

@@ -4,7 +4,8 @@ saved by save() (its database default filled in, its JSON, times and text intact
 by read_locked equals the ORM's, a missing row is None, and update changes only the rows its
 condition names, incrementing what it is told to; update_together does the same for several
 updates at once, as one statement on PostgreSQL and in one transaction elsewhere; upsert inserts
-a row, then updates only the fields it names."""
+a row, then updates only the fields it names; update_returning hands back the one row it changed,
+loaded as the ORM loads it after the update, or None when its condition matched nothing."""
 
 import datetime
 
@@ -91,3 +92,21 @@ def test_update_together_changes_what_each_names_and_counts_each(make_task):
     assert len(updates) == (1 if connection.vendor == "postgresql" else 3)
     # a second time: the entry's claim and the run's status no longer match
     assert statements.update_together(published, Run.objects.attempt_move(run.pk, 1, "f1", states.QUEUED)) == [1, 0]
+
+
+def test_update_returning_hands_back_the_changed_row_as_the_orm_reads_it(make_task):
+    at = datetime.datetime(2026, 12, 6, 9, 30, 15, 123456, tzinfo=datetime.UTC)
+    run = Run.objects.create(task=make_task(), trigger=Run.Trigger.SCHEDULE, scheduled_for=at, fence="f1",
+                             status=states.QUEUED)
+    names = ("trigger", "scheduled_for", "status", "worker")
+    assert statements.update_returning(Run.objects.attempt_move(run.pk, 1, "not-its-fence", states.RUNNING,
+                                                                worker="w1"), names) is None
+    assert Run.objects.get(pk=run.pk).status == states.QUEUED  # nothing changed
+    moved = statements.update_returning(Run.objects.attempt_move(run.pk, 1, "f1", states.RUNNING, worker="w1"), names)
+    stored = Run.objects.only(*names).get(pk=run.pk)
+    assert moved.pk == run.pk and {n: getattr(moved, n) for n in names} == {n: getattr(stored, n) for n in names}
+    assert (moved.status, moved.worker, moved.scheduled_for, moved.trigger) == (states.RUNNING, "w1", at, "schedule")
+    assert Run.objects.moved_attempt(run.pk, 1, "f1", states.RUNNING, names, worker="w2") is None  # moved already
+    with CaptureQueriesContext(connection) as queries:
+        Run.objects.moved_attempt(run.pk, 1, "f1", states.SUCCEEDED, names)
+    assert len(queries.captured_queries) == (1 if connection.features.can_return_columns_from_insert else 2)
