@@ -132,6 +132,8 @@ class _Batcher:
                 if self._settle(batch):
                     close_old_connections()  # a database error: after a cut the connection is dead
                 batch = self._next_batch()
+                if self.buffer:
+                    self._flush()  # more than one batch gathered while this thread was woken: a second thread
         finally:
             # As Celery's Django fixup does after each task: the connection goes back to the pool.
             close_old_connections()

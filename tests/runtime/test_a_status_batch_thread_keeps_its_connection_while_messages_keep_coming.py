@@ -2,7 +2,8 @@
 one itself and lingers for a message that arrives soon after, on the same database connection;
 it gives the connection back (close_old_connections, the pool's checkout then checks a new one)
 when nothing came within LINGER_SECONDS, after a batch with a database error, and once it held
-it HOLD_CONNECTION_SECONDS. Real threads here, stand-in messages; tests/e2e runs the control
+it HOLD_CONNECTION_SECONDS. A burst woken into a lingering thread still gets a second thread
+for what its first batch leaves. Real threads here, stand-in messages; tests/e2e runs the control
 role on a real broker and database."""
 
 import threading
@@ -83,6 +84,11 @@ class Recorder:
 
         self.handler(None, [[{"n": n}], {}, {}], ack, reject, set())
 
+    def buffer_only(self, n):
+        """A message in the buffer without the consumer's flush (the caller holds the lock)."""
+        self.batcher.buffer.append((([{"n": n}], {}), lambda logger, errors: self.acked.append(n),
+                                    lambda logger, errors, requeue: self.requeued.append(n)))
+
 
 def test_a_message_arriving_while_the_thread_lingers_is_applied_by_it_on_the_same_connection(monkeypatch):
     rec = Recorder(monkeypatch, linger=1.0)
@@ -151,3 +157,26 @@ def test_no_more_threads_than_max_in_flight_are_taken_lingering_or_applying(monk
     until(lambda: sorted(rec.acked) == list(range(1, 8)), "every message to be applied")
     rec.consumer.pool.join()
     assert rec.consumer.pool.handed == 2 and rec.batcher.in_flight == 0
+
+
+def test_a_burst_woken_into_a_lingering_thread_still_takes_a_second_thread(monkeypatch):
+    release = threading.Event()
+
+    def held(n):
+        release.wait(10)
+        return "applied"
+
+    rec = Recorder(monkeypatch, verdict=held, linger=2.0)
+    release.set()
+    rec.send(0)
+    until(lambda: rec.batcher.lingering == 1, "the thread to linger after its batch")
+    release.clear()
+    with rec.batcher.changed:  # the burst arrives before the lingering thread gets the lock back
+        for n in range(1, 26):
+            rec.buffer_only(n)
+        rec.batcher.changed.notify()
+    until(lambda: rec.consumer.pool.handed == 2, "a second thread for what the first batch left")
+    release.set()
+    until(lambda: sorted(rec.acked) == list(range(26)), "every message to be applied")
+    rec.consumer.pool.join()
+    assert [len(numbers) for numbers, _, _ in rec.batches[1:3]] == [10, 10]  # two batches at once, max_batch each
