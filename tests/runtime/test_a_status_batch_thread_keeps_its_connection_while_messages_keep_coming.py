@@ -140,14 +140,17 @@ def test_a_connection_is_held_no_longer_than_the_hold_time(monkeypatch):
     rec.consumer.pool.join()
 
 
-def test_no_more_threads_than_max_in_flight_are_taken_lingering_or_applying(monkeypatch):
-    release = threading.Event()
-
-    def slow(n):
+def held_until(release: threading.Event):
+    """A verdict that waits for the test to release its batch, as a slow transaction would."""
+    def verdict(n):
         release.wait(10)
         return "applied"
+    return verdict
 
-    rec = Recorder(monkeypatch, verdict=slow, linger=0.2)
+
+def test_no_more_threads_than_max_in_flight_are_taken_lingering_or_applying(monkeypatch):
+    release = threading.Event()
+    rec = Recorder(monkeypatch, verdict=held_until(release), linger=0.2)
     for n in range(1, 8):
         rec.send(n)
     until(lambda: rec.consumer.pool.handed == 2, "two batches in flight")
@@ -161,12 +164,7 @@ def test_no_more_threads_than_max_in_flight_are_taken_lingering_or_applying(monk
 
 def test_a_burst_woken_into_a_lingering_thread_still_takes_a_second_thread(monkeypatch):
     release = threading.Event()
-
-    def held(n):
-        release.wait(10)
-        return "applied"
-
-    rec = Recorder(monkeypatch, verdict=held, linger=2.0)
+    rec = Recorder(monkeypatch, verdict=held_until(release), linger=2.0)
     release.set()
     rec.send(0)
     until(lambda: rec.batcher.lingering == 1, "the thread to linger after its batch")
