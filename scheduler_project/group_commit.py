@@ -30,7 +30,8 @@ CPU per run in B1 (docs/performance.md). A lingering thread holds its connection
 `HOLD_CONNECTION_SECONDS` (then gives it back between two batches: the pool's own max_lifetime
 and health check apply again), and gives it back after any batch with a database error (after a
 cut it is dead: the next batch takes a freshly checked one). At most `max_in_flight` of the pool's
-threads are ever taken by batches, lingering or applying.
+threads are ever taken by batches, lingering or applying; one on a database that takes one
+writer at a time (SQLite: GroupCommitTask.batches_at_once).
 
 celery-batches (the library made for buffering a task's messages) was the first choice; its
 releases require celery<5.7 (we run 5.7.0) and it flushes on a count or a timer, which would add
@@ -45,7 +46,7 @@ import time
 from collections import deque
 
 from celery import Task
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,14 @@ class GroupCommitTask(Task):
     max_batch = 100
     max_in_flight = 2
 
+    def batches_at_once(self) -> int:
+        """max_in_flight where the database lets two transactions write at once (row locks);
+        one where it takes one writer at a time (SQLite): there a second batch only waits for
+        the first's lock, holding the messages it took (SQLite's busy handler backs off, up to a
+        tenth of a second and more), while the first goes on with small batches; one at a time,
+        the messages gather into larger ones instead (tests/e2e, a burst of reports)."""
+        return self.max_in_flight if connection.features.has_select_for_update else 1
+
     def Strategy(self, task, app, consumer, **kwargs):  # noqa: N802  the name Celery looks up
         return _Batcher(task, consumer).on_message
 
@@ -81,6 +90,7 @@ class _Batcher:
         self.task, self.pool, self.connection_errors = task, consumer.pool, consumer.connection_errors
         self.buffer: deque = deque()
         self.changed = threading.Condition(threading.Lock())  # guards the counts; wakes a lingering thread
+        self.max_in_flight = task.batches_at_once()
         self.in_flight = 0  # pool threads taken by batches, applying or lingering
         self.lingering = 0  # of those, the ones waiting for a message
 
@@ -107,7 +117,7 @@ class _Batcher:
                 # leaves, so the message appended before we took the lock is never left behind.
                 self.changed.notify()
                 return
-            if self.in_flight >= self.task.max_in_flight:
+            if self.in_flight >= self.max_in_flight:
                 return  # a thread that ends its batch takes the next
             batch = self._take()
             self.in_flight += 1

@@ -54,6 +54,9 @@ def batcher(body, monkeypatch):
         name = "test.batched"
         max_batch, max_in_flight = 3, 2
 
+        def batches_at_once(self):  # as on a database with row locks, whichever runs the tests
+            return self.max_in_flight
+
         def run(self, calls):
             seen.append([args[0]["n"] for args, kwargs in calls])
             return body(calls)
@@ -109,3 +112,15 @@ def test_a_batch_that_fails_as_a_whole_is_requeued_whole(monkeypatch):
     assert sorted(settled.requeued) == [1, 2, 3] and settled.acked == []
     send(handler, settled, 4)  # and the batcher goes on: nothing stayed "in flight"
     assert len(pool.held) == 1
+
+
+def test_batches_go_one_at_a_time_where_the_database_takes_one_writer_at_a_time():
+    from django.db import connection
+
+    class Task(GroupCommitTask):
+        name = "test.batched"
+        max_in_flight = 3
+
+    expected = 3 if connection.features.has_select_for_update else 1  # PostgreSQL: row locks; SQLite: one writer
+    assert Task().batches_at_once() == expected
+    assert (connection.vendor == "sqlite") == (expected == 1)
