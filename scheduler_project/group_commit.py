@@ -21,18 +21,6 @@ broker delivers them again, and applying an event twice changes nothing (guarant
 How many messages can wait in the buffer is bounded by the consumer's prefetch (unacknowledged
 messages it may hold), set per role in scheduler_project/roles.py.
 
-A pool thread that ended a batch takes the next one itself, and when the buffer is empty it
-lingers up to `LINGER_SECONDS` for the next message before it gives its database connection back
-and returns to the pool. The control role's connections come from a pool (scheduler_project/
-settings.py) that checks each one as it hands it out: taking and giving back a connection per
-batch (an empty query's round trip, Django's connection set-up) was a tenth of the control role's
-CPU per run in B1 (docs/performance.md). A lingering thread holds its connection at most
-`HOLD_CONNECTION_SECONDS` (then gives it back between two batches: the pool's own max_lifetime
-and health check apply again), and gives it back after any batch with a database error (after a
-cut it is dead: the next batch takes a freshly checked one). At most `max_in_flight` of the pool's
-threads are ever taken by batches, lingering or applying; one on a database that takes one
-writer at a time (SQLite: GroupCommitTask.batches_at_once).
-
 celery-batches (the library made for buffering a task's messages) was the first choice; its
 releases require celery<5.7 (we run 5.7.0) and it flushes on a count or a timer, which would add
 its timer's interval to every claim at a low rate.
@@ -46,16 +34,12 @@ import time
 from collections import deque
 
 from celery import Task
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 
 log = logging.getLogger(__name__)
 
 REQUEUE = "requeue"
 REQUEUE_PAUSE_SECONDS = 1.0  # a database that is away would otherwise have the batch back at once
-# How long a pool thread that applied a batch waits for the next message, connection in hand; and
-# how long it keeps one connection at most (see the module's docstring).
-LINGER_SECONDS = 0.5
-HOLD_CONNECTION_SECONDS = 30.0
 
 
 def _ignore(result) -> None:
@@ -70,14 +54,6 @@ class GroupCommitTask(Task):
     max_batch = 100
     max_in_flight = 2
 
-    def batches_at_once(self) -> int:
-        """max_in_flight where the database lets two transactions write at once (row locks);
-        one where it takes one writer at a time (SQLite): there a second batch only waits for
-        the first's lock, holding the messages it took (SQLite's busy handler backs off, up to a
-        tenth of a second and more), while the first goes on with small batches; one at a time,
-        the messages gather into larger ones instead (tests/e2e, a burst of reports)."""
-        return self.max_in_flight if connection.features.has_select_for_update else 1
-
     def Strategy(self, task, app, consumer, **kwargs):  # noqa: N802  the name Celery looks up
         return _Batcher(task, consumer).on_message
 
@@ -89,10 +65,8 @@ class _Batcher:
     def __init__(self, task: GroupCommitTask, consumer):
         self.task, self.pool, self.connection_errors = task, consumer.pool, consumer.connection_errors
         self.buffer: deque = deque()
-        self.changed = threading.Condition(threading.Lock())  # guards the counts; wakes a lingering thread
-        self.max_in_flight = task.batches_at_once()
-        self.in_flight = 0  # pool threads taken by batches, applying or lingering
-        self.lingering = 0  # of those, the ones waiting for a message
+        self.lock = threading.Lock()
+        self.in_flight = 0
 
     def on_message(self, message, body, ack, reject, callbacks, **kwargs):
         """Celery's consumer thread, for each message of the task (after broker_guard's checks)."""
@@ -104,86 +78,43 @@ class _Batcher:
         self.buffer.append((call, ack, reject))
         self._flush()
 
-    def _take(self) -> list:
-        """The next batch off the buffer (the caller holds `changed`)."""
-        return [self.buffer.popleft() for _ in range(min(self.task.max_batch, len(self.buffer)))]
-
     def _flush(self) -> None:
-        with self.changed:
-            if not self.buffer:
-                return
-            if self.lingering:
-                # A lingering thread takes it: it checks the buffer under this lock before it
-                # leaves, so the message appended before we took the lock is never left behind.
-                self.changed.notify()
-                return
-            if self.in_flight >= self.max_in_flight:
-                return  # a thread that ends its batch takes the next
-            batch = self._take()
+        with self.lock:
+            if self.in_flight >= self.task.max_in_flight or not self.buffer:
+                return  # a batch that ends calls this again
+            batch = [self.buffer.popleft() for _ in range(min(self.task.max_batch, len(self.buffer)))]
             self.in_flight += 1
         try:
             # The control role's pool runs threads: a bound method needs no pickling.
             self.pool.apply_async(self._apply, (batch,), callback=_ignore)
         except Exception as exc:  # the pool is stopping: the messages stay unacknowledged, so the broker redelivers them
-            with self.changed:
+            with self.lock:
                 self.in_flight -= 1
             log.warning("%s %s message(s) left for the broker to deliver again: %s", len(batch), self.task.name, exc)
 
     def _apply(self, batch: list) -> None:
-        """A pool thread: apply the batch and settle its messages, then the next batch, on the
-        same database connection, until none comes within LINGER_SECONDS."""
-        close_old_connections()  # as Celery's Django fixup does before each task: a broken one is replaced
-        held_since = time.monotonic()
+        """A pool thread: apply the batch, settle each message, then take the next batch."""
         try:
-            while batch:
-                if time.monotonic() - held_since >= HOLD_CONNECTION_SECONDS:
-                    close_old_connections()  # given back to the pool; the next query takes a checked one
-                    held_since = time.monotonic()
-                if self._settle(batch):
-                    close_old_connections()  # a database error: after a cut the connection is dead
-                batch = self._next_batch()
-                if self.buffer:
-                    self._flush()  # more than one batch gathered while this thread was woken: a second thread
-        finally:
-            # As Celery's Django fixup does after each task: the connection goes back to the pool.
-            close_old_connections()
-            with self.changed:
-                self.in_flight -= 1
-            self._flush()  # an exception above may have left messages in the buffer
-
-    def _next_batch(self) -> list:
-        """What gathered meanwhile, or what arrives within LINGER_SECONDS; [] to leave."""
-        deadline = time.monotonic() + LINGER_SECONDS
-        with self.changed:
-            while not self.buffer:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return []
-                self.lingering += 1
+            verdicts = self._verdicts([call for call, _, _ in batch])
+            if REQUEUE in verdicts:
+                time.sleep(REQUEUE_PAUSE_SECONDS)
+            for (_, ack, reject), verdict in zip(batch, verdicts, strict=True):
                 try:
-                    self.changed.wait(remaining)
-                finally:
-                    self.lingering -= 1
-            return self._take()
-
-    def _settle(self, batch: list) -> bool:
-        """Apply the batch, acknowledge or requeue each message; True when any went back (a
-        database error)."""
-        verdicts = self._verdicts([call for call, _, _ in batch])
-        requeued = REQUEUE in verdicts
-        if requeued:
-            time.sleep(REQUEUE_PAUSE_SECONDS)
-        for (_, ack, reject), verdict in zip(batch, verdicts, strict=True):
-            try:
-                if verdict == REQUEUE:
-                    reject(log, self.connection_errors, True)
-                else:
-                    ack(log, self.connection_errors)
-            except Exception:  # the connection is gone: the broker redelivers it
-                log.exception("could not settle a %s message", self.task.name)
-        return requeued
+                    if verdict == REQUEUE:
+                        reject(log, self.connection_errors, True)
+                    else:
+                        ack(log, self.connection_errors)
+                except Exception:  # the connection is gone: the broker redelivers it
+                    log.exception("could not settle a %s message", self.task.name)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+            self._flush()
 
     def _verdicts(self, calls: list) -> list:
+        # As Celery's Django fixup does around each task: a connection broken or past its age
+        # is replaced before the batch uses it and closed after.
+        close_old_connections()
         try:
             verdicts = list(self.task.run(calls))
             if len(verdicts) != len(calls):
@@ -193,3 +124,5 @@ class _Batcher:
             log.exception("a batch of %s %s message(s) failed as a whole: they go back to the queue",
                           len(calls), self.task.name)
             return [REQUEUE] * len(calls)
+        finally:
+            close_old_connections()

@@ -3,8 +3,7 @@ At a quiet moment a message is applied at once, alone; while max_in_flight batch
 applied, arriving messages gather and the next batch takes them together; each message is
 acknowledged after its batch, or put back on its queue when the batch says so (REQUEUE) or
 fails as a whole. (The pool and the messages are stand-ins here; tests/e2e runs it in a real
-control role on a real broker. The thread that applied a batch lingering for the next,
-connection in hand: test_a_status_batch_thread_keeps_its_connection_while_messages_keep_coming.py.)"""
+control role on a real broker.)"""
 
 from scheduler_project import group_commit
 from scheduler_project.group_commit import REQUEUE, GroupCommitTask
@@ -47,15 +46,11 @@ class Settled:
 def batcher(body, monkeypatch):
     monkeypatch.setattr(group_commit, "close_old_connections", lambda: None)
     monkeypatch.setattr(group_commit, "REQUEUE_PAUSE_SECONDS", 0)
-    monkeypatch.setattr(group_commit, "LINGER_SECONDS", 0)  # a thread with nothing left leaves at once
     seen = []
 
     class Task(GroupCommitTask):
         name = "test.batched"
         max_batch, max_in_flight = 3, 2
-
-        def batches_at_once(self):  # as on a database with row locks, whichever runs the tests
-            return self.max_in_flight
 
         def run(self, calls):
             seen.append([args[0]["n"] for args, kwargs in calls])
@@ -80,11 +75,11 @@ def test_quiet_messages_go_alone_and_a_busy_queue_gathers_them(monkeypatch):
     for n in range(3, 8):
         send(handler, settled, n)  # two batches in flight: these gather
     assert len(pool.held) == 2
-    pool.run_next()  # batch [1] ends: its thread takes what gathered, up to max_batch a batch
-    assert seen == [[1], [3, 4, 5], [6, 7]] and len(pool.held) == 1
+    pool.run_next()  # batch [1] ends: the next batch takes what gathered, up to max_batch
+    assert seen == [[1]] and settled.acked == [1] and len(pool.held) == 2
     while pool.held:
         pool.run_next()
-    assert seen == [[1], [3, 4, 5], [6, 7], [2]]
+    assert seen == [[1], [2], [3, 4, 5], [6, 7]]
     assert sorted(settled.acked) == [1, 2, 3, 4, 5, 6, 7] and settled.requeued == []
 
 
@@ -112,15 +107,3 @@ def test_a_batch_that_fails_as_a_whole_is_requeued_whole(monkeypatch):
     assert sorted(settled.requeued) == [1, 2, 3] and settled.acked == []
     send(handler, settled, 4)  # and the batcher goes on: nothing stayed "in flight"
     assert len(pool.held) == 1
-
-
-def test_batches_go_one_at_a_time_where_the_database_takes_one_writer_at_a_time():
-    from django.db import connection
-
-    class Task(GroupCommitTask):
-        name = "test.batched"
-        max_in_flight = 3
-
-    expected = 3 if connection.features.has_select_for_update else 1  # PostgreSQL: row locks; SQLite: one writer
-    assert Task().batches_at_once() == expected
-    assert (connection.vendor == "sqlite") == (expected == 1)
