@@ -175,17 +175,22 @@ def update_returning(change: Update, names: tuple[str, ...]):
     model, db = change.model, router.db_for_write(change.model)
     connection = connections[db]
     statement, params = _prepared(db, connection, change)
-    columns = columns_in_model_order(model, names)
     if not connection.features.can_return_columns_from_insert:
         with transaction.atomic(using=db, savepoint=False), connection.cursor() as cursor:
             cursor.execute(statement, params)
             return read_locked(model, change.where["pk"], names, lock=None) if cursor.rowcount else None
-    quote = connection.ops.quote_name
-    returned = ", ".join(f"{quote(model._meta.db_table)}.{quote(f.column)}" for f in columns)
+    returning, columns = _returning_clause(db, model, tuple(names))
     with connection.cursor() as cursor:
-        cursor.execute(f"{statement} RETURNING {returned}", params)
+        cursor.execute(statement + returning, params)
         row = cursor.fetchone()
     return None if row is None else loaded(model, db, columns, row)
+
+
+@functools.cache
+def _returning_clause(db: str, model, names: tuple[str, ...]) -> tuple[str, tuple]:
+    quote = connections[db].ops.quote_name
+    columns = columns_in_model_order(model, names)
+    return f" RETURNING {', '.join(f'{quote(model._meta.db_table)}.{quote(f.column)}' for f in columns)}", columns
 
 
 def _prepared(db: str, connection, change: Update) -> tuple[str, list]:

@@ -28,21 +28,18 @@ def event(run, kind, **fields):
             "node": "worker@w1", **fields}
 
 
-def reads_of_the_run(apply) -> list[str]:
-    """The SELECTs from the run's table while `apply` runs (which must return true)."""
-    with CaptureQueriesContext(connection) as queries:
-        assert apply() is not False
-    table = Run._meta.db_table
-    return [q["sql"] for q in queries.captured_queries
-            if q["sql"].lstrip().upper().startswith("SELECT") and f'FROM "{table}"' in q["sql"]]
-
-
 def statements_on_the_run(apply) -> list[str]:
     """Every statement naming the run's table while `apply` runs (which must return true)."""
     with CaptureQueriesContext(connection) as queries:
         assert apply() is not False
     table = f'"{Run._meta.db_table}"'
     return [q["sql"] for q in queries.captured_queries if table in q["sql"]]
+
+
+def reads_of_the_run(apply) -> list[str]:
+    """The SELECTs from the run's table while `apply` runs (which must return true)."""
+    return [sql for sql in statements_on_the_run(apply)
+            if sql.lstrip().upper().startswith("SELECT") and f'FROM "{Run._meta.db_table}"' in sql]
 
 
 def assert_one_narrow_read(reads: list[str]) -> None:
