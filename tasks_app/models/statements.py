@@ -77,12 +77,34 @@ def read_locked(model, pk, names=None, lock: str = UPDATE):
     return None if row is None else loaded(model, db, columns, row)
 
 
+def read_locked_taking_id(model, pk, id_of, names=None, lock: str = UPDATE):
+    """(the row as read_locked gives it, the next primary key of model id_of): the key taken from
+    id_of's sequence in the same statement, where the database has sequences (PostgreSQL), so
+    that a row of id_of and the rows naming it can be inserted in one statement (insert_together);
+    None elsewhere (SQLite: the insert assigns it). No row: (None, None), no key taken. A key
+    taken and not used is a gap in the ids, as a rolled-back insert leaves one."""
+    db = router.db_for_write(model)
+    if router.db_for_write(id_of) != db:
+        raise ValueError(f"read_locked_taking_id: {id_of.__name__} is not on {db}")
+    if connections[db].vendor != "postgresql":
+        return read_locked(model, pk, names, lock), None
+    statement, columns = _read_statement(db, model, None if names is None else tuple(names), lock, id_of)
+    with connections[db].cursor() as cursor:
+        cursor.execute(statement, [pk])
+        row = cursor.fetchone()
+    return (None, None) if row is None else (loaded(model, db, columns, row[:-1]), row[-1])
+
+
 @functools.cache
-def _read_statement(db: str, model, names, lock: str) -> tuple[str, tuple]:
+def _read_statement(db: str, model, names, lock: str, id_of=None) -> tuple[str, tuple]:
     quote = connections[db].ops.quote_name
     columns = columns_in_model_order(model, names)
     table = quote(model._meta.db_table)
-    statement = (f"SELECT {', '.join(f'{table}.{quote(f.column)}' for f in columns)} FROM {table} "
+    selected = [f"{table}.{quote(f.column)}" for f in columns]
+    if id_of is not None:  # PostgreSQL only (read_locked_taking_id): the sequence behind id_of's key
+        sequence_of = f"pg_get_serial_sequence('{id_of._meta.db_table}', '{id_of._meta.pk.column}')"
+        selected.append(f"nextval({sequence_of})")
+    statement = (f"SELECT {', '.join(selected)} FROM {table} "
                  f"WHERE {table}.{quote(model._meta.pk.column)} = %s{lock_clause(db, lock)}")
     return statement, columns
 
@@ -97,15 +119,54 @@ def insert(instance) -> None:
     if not connection.features.can_return_columns_from_insert:
         instance.save(force_insert=True, using=db)
         return
+    statement, params, returned = _prepared_insert(db, connection, instance)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+    _set_returned(db, connection, instance, returned, row)
+
+
+def insert_together(*instances) -> None:
+    """insert() of each new instance, as one statement where the database can say that
+    (PostgreSQL: each INSERT a data-modifying WITH), else one after the other in one
+    transaction. One round trip where they were as many as the rows (a run and its outbox
+    entry: bench/profile_dispatch.py). An instance that names another (a foreign key) needs that
+    one's primary key set before the call (read_locked_taking_id); in one statement the inserts
+    see the same snapshot, so constraints that look across them must be deferred to the commit,
+    as Django creates foreign keys on PostgreSQL."""
+    db = router.db_for_write(type(instances[0]))
+    connection = connections[db]
+    if any(router.db_for_write(type(instance)) != db for instance in instances):
+        raise ValueError(f"insert_together: not every row is on {db}")
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using=db, savepoint=False):
+            for instance in instances:
+                insert(instance)
+        return
+    prepared = [_prepared_insert(db, connection, instance) for instance in instances]
+    parts = ", ".join(f"i{i} AS ({statement})" for i, (statement, _, _) in enumerate(prepared))
+    sources = ", ".join(f"i{i}" for i in range(len(prepared)))
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {parts} SELECT * FROM {sources}", [p for _, params, _ in prepared for p in params])
+        row = cursor.fetchone()
+    for instance, (_, _, returned) in zip(instances, prepared, strict=True):
+        _set_returned(db, connection, instance, returned, row[:len(returned)])
+        row = row[len(returned):]
+
+
+def _prepared_insert(db: str, connection, instance) -> tuple[str, list, tuple]:
+    """(INSERT ... RETURNING statement, its parameters, the fields it returns) of a new instance."""
+    model = type(instance)
     pairs = [(f, f.pre_save(instance, True)) for f in model._meta.concrete_fields
              if not f.primary_key or getattr(instance, f.attname) is not None]
     params = [f.get_db_prep_save(v, connection) for f, v in pairs if not isinstance(v, DatabaseDefault)]
     sent = tuple(f.column for f, v in pairs if not isinstance(v, DatabaseDefault))
     returned = (model._meta.pk,) + tuple(f for f, v in pairs if isinstance(v, DatabaseDefault))
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_statement(db, model, sent, tuple(f.column for f in returned)), params)
-        row = cursor.fetchone()
-    for field, value in zip(returned, row, strict=True):
+    return _insert_statement(db, model, sent, tuple(f.column for f in returned)), params, returned
+
+
+def _set_returned(db: str, connection, instance, returned: tuple, values) -> None:
+    for field, value in zip(returned, values, strict=True):
         setattr(instance, field.attname, _from_db(db, field, value, connection))
     instance._state.adding, instance._state.db = False, db
 

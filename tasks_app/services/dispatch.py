@@ -80,18 +80,41 @@ def _claimable(now) -> Q:
     return Q(published_at__isnull=True) & (Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
 
 
-def _write_outbox(run: Run, task: Task) -> OutboxEntry:
+def _outbox_entry(run: Run, task: Task) -> OutboxEntry:
     # Claimed by its writer from the INSERT on: nobody else sees the row before the commit, and
     # after it the sweep leaves it alone until the writer has sent it, given the claim back, or
     # (dead) let it time out.
-    entry = OutboxEntry(
+    return OutboxEntry(
         run=run, name=wire.EXECUTE, queue=run.queue, message_id=run.execution_id,
         payload={"execution": execution_message(run, task)},
         claimed_at=timezone.now(), claim_token=secrets.token_hex(8),
     )
-    statements.insert(entry)
+
+
+def _hand_over_after_commit(entry: OutboxEntry) -> OutboxEntry:
     transaction.on_commit(lambda: hand_over(entry.pk, entry))
     return entry
+
+
+def _write_outbox(run: Run, task: Task) -> OutboxEntry:
+    entry = _outbox_entry(run, task)
+    statements.insert(entry)
+    return _hand_over_after_commit(entry)
+
+
+def _insert_run(run: Run, dispatched_by: Task | None) -> None:
+    """The new run's row and, when it is dispatched (dispatched_by: its task), its outbox entry.
+    A run whose id was taken beforehand (PostgreSQL: _lock_task) goes in with its entry in one
+    statement; else (SQLite) its insert gives it the id the entry names, and the entry follows."""
+    if dispatched_by is None:
+        statements.insert(run)
+    elif run.pk is None:
+        statements.insert(run)
+        _write_outbox(run, dispatched_by)
+    else:
+        entry = _outbox_entry(run, dispatched_by)
+        statements.insert_together(run, entry)
+        _hand_over_after_commit(entry)
 
 
 def enqueue_current_attempt(run: Run, task: Task) -> OutboxEntry:
@@ -105,26 +128,36 @@ class _NoLongerAllow(Exception):
     """The caller's task said allow, its locked row says otherwise: decide again, exclusively."""
 
 
-def _lock_task(task_id: int, shared: bool) -> Task:
-    """The task's row, locked. forbid and queue decide on what is active, so their triggers take
-    it exclusively, one after another. allow decides nothing: its triggers share the lock (FOR
-    SHARE), and run side by side, while a policy change (an UPDATE) or a forbid/queue trigger
-    still waits for them, and they for it."""
-    # Written out (models.statements): the ORM's compilation was a fifth of a trigger's CPU.
+def _lock_task(task_id: int, shared: bool) -> tuple[Task, int | None]:
+    """The task's row, locked, and the id of the run to create (None where the database has no
+    sequence to take it from: the run's insert assigns it). forbid and queue decide on what is
+    active, so their triggers take the row exclusively, one after another. allow decides
+    nothing: its triggers share the lock (FOR SHARE), and run side by side, while a policy
+    change (an UPDATE) or a forbid/queue trigger still waits for them, and they for it."""
+    # Written out (models.statements): the ORM's compilation was a fifth of a trigger's CPU. The
+    # run's id comes with the lock so that the run and its outbox entry, which names the run,
+    # are one INSERT statement, not two round trips (bench/profile_dispatch.py).
     # SQLite has no row locks: its IMMEDIATE transactions serialise writers anyway.
-    task = statements.read_locked(Task, task_id, lock=statements.SHARE if shared else statements.UPDATE)
+    task, run_id = statements.read_locked_taking_id(
+        Task, task_id, Run, lock=statements.SHARE if shared else statements.UPDATE)
     if task is None:
         raise Task.DoesNotExist(f"task {task_id} does not exist")
-    return task
+    return task, run_id
 
 
 def create_run(task: Task, trigger: str, *, scheduled_for=None, params=None, replay_of=None, skip_reason="",
-               by: str = "") -> Run | None:
+               by: str = "", locked: bool = False, run_id: int | None = None) -> Run | None:
     """Create a run and dispatch it, or record it as skipped or held, per the overlap policy.
 
     Returns None when (task, scheduled_for) already has its run: another dispatcher fired it.
+
+    locked: the caller's transaction read `task` locked FOR UPDATE (firing.fire_due), so its
+    fields are current until the commit and it is not read again; run_id, the run's id taken
+    with that read (statements.read_locked_taking_id), if there is one not used yet.
     """
     options = dict(scheduled_for=scheduled_for, params=params, replay_of=replay_of, skip_reason=skip_reason, by=by)
+    if locked:
+        return _create_run(task.pk, trigger, shared=False, locked=(task, run_id), **options)
     if task.overlap_policy == Task.Overlap.ALLOW:
         try:
             return _create_run(task.pk, trigger, shared=True, **options)
@@ -134,16 +167,31 @@ def create_run(task: Task, trigger: str, *, scheduled_for=None, params=None, rep
 
 
 def _create_run(task_id: int, trigger: str, *, shared: bool, scheduled_for, params, replay_of, skip_reason,
-                by) -> Run | None:
+                by, locked: tuple[Task, int | None] | None = None) -> Run | None:
+    try:
+        return _create_run_in_transaction(task_id, trigger, shared=shared, scheduled_for=scheduled_for, params=params,
+                                          replay_of=replay_of, skip_reason=skip_reason, by=by, locked=locked)
+    except IntegrityError:
+        # Only schedule fires can collide (the unique constraint covers them alone). The whole
+        # block is rolled back (a savepoint, under a fire's transaction): no savepoint of its own
+        # around the insert, two round trips per fire (B8).
+        if trigger == Run.Trigger.SCHEDULE and Run.objects.filter(
+                task_id=task_id, trigger=trigger, scheduled_for=scheduled_for).exists():
+            return None  # another dispatcher fired it
+        raise
+
+
+def _create_run_in_transaction(task_id: int, trigger: str, *, shared: bool, scheduled_for, params, replay_of,
+                               skip_reason, by, locked: tuple[Task, int | None] | None) -> Run:
     now = timezone.now()
     with transaction.atomic():
         # The task row lock serialises overlap decisions between control processes and instances.
-        task = _lock_task(task_id, shared)
+        task, run_id = locked if locked is not None else _lock_task(task_id, shared)
         if shared and task.overlap_policy != Task.Overlap.ALLOW:
             raise _NoLongerAllow  # rolls this block back, lock included
         run = Run(
-            task=task, trigger=trigger, scheduled_for=scheduled_for, replay_of=replay_of, triggered_by=by[:200],
-            params={**task.params, **(params or {})}, created_at=now,
+            id=run_id, task=task, trigger=trigger, scheduled_for=scheduled_for, replay_of=replay_of,
+            triggered_by=by[:200], params={**task.params, **(params or {})}, created_at=now,
         )
         # Only forbid and queue look at what is active (one query per trigger saved for allow).
         looks = not skip_reason and task.overlap_policy != Task.Overlap.ALLOW
@@ -158,20 +206,8 @@ def _create_run(task_id: int, trigger: str, *, shared: bool, scheduled_for, para
         dispatched = run.status == states.PENDING and not run.hold_reason
         if dispatched:
             _fence(run, task)  # fenced in the insert itself, not by an update after it
-        if trigger != Run.Trigger.SCHEDULE:
-            # Only schedule fires can collide (the unique constraint covers them alone): no savepoint.
-            statements.insert(run)
-        else:
-            try:
-                with transaction.atomic():  # a savepoint: a duplicate fire loses only this insert
-                    statements.insert(run)
-            except IntegrityError:
-                if Run.objects.filter(task=task, trigger=trigger, scheduled_for=scheduled_for).exists():
-                    return None
-                raise
-        if dispatched:
-            _write_outbox(run, task)
-        elif run.status == states.SKIPPED:
+        _insert_run(run, task if dispatched else None)
+        if run.status == states.SKIPPED:
             run_events.concluded(run.pk, task.pk, states.SKIPPED, states.PENDING, run.attempt)
     return run
 

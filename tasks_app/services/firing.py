@@ -46,9 +46,11 @@ def fire_due(task_id: int, now=None) -> list[Run]:
     """Create the runs of every due fire time of one task; returns the runs this call made."""
     now = now or timezone.now()
     with transaction.atomic():
-        # Written out (models.statements), as create_run's own lock of the row: a burst of fires
-        # is the control role's CPU, one task after another (B8).
-        task = statements.read_locked(Task, task_id)
+        # Written out (models.statements): a burst of fires is the control role's CPU, one task
+        # after another (B8). create_run takes this lock as its own (locked=True: no second read
+        # of the row), and the run id read with it for the first fire that may be dispatched (its
+        # run and outbox entry one INSERT statement on PostgreSQL).
+        task, run_id = statements.read_locked_taking_id(Task, task_id, Run)
         if task is None:
             return []
         schedule = task.parsed_schedule
@@ -59,7 +61,11 @@ def fire_due(task_id: int, now=None) -> list[Run]:
         due = fire_times(schedule, after=since, until=now, limit=MAX_FIRES_PER_CALL)
         created = []
         for scheduled_for, skip_reason in plan(task, due, now):
-            run = dispatch.create_run(task, Run.Trigger.SCHEDULE, scheduled_for=scheduled_for, skip_reason=skip_reason)
+            # The id goes to the first fire that may be dispatched, the one with an outbox entry to
+            # write with it; a skipped fire's insert, and later fires', assign their own.
+            taken, run_id = (None, run_id) if skip_reason else (run_id, None)
+            run = dispatch.create_run(task, Run.Trigger.SCHEDULE, scheduled_for=scheduled_for, skip_reason=skip_reason,
+                                      locked=True, run_id=taken)
             if run is not None:
                 created.append(run)
         cursor = due[-1] if due else task.last_scheduled_for

@@ -5,7 +5,10 @@ by read_locked equals the ORM's, a missing row is None, and update changes only 
 condition names, incrementing what it is told to; update_together does the same for several
 updates at once, as one statement on PostgreSQL and in one transaction elsewhere; upsert inserts
 a row, then updates only the fields it names; update_returning hands back the one row it changed,
-loaded as the ORM loads it after the update, or None when its condition matched nothing."""
+loaded as the ORM loads it after the update, or None when its condition matched nothing;
+read_locked_taking_id reads the row and, on PostgreSQL, takes the next run id in the same
+statement, which insert_together then inserts with a row naming it, both as one statement there
+and one after the other elsewhere, each stored as save() stores it."""
 
 import datetime
 
@@ -110,3 +113,60 @@ def test_update_returning_hands_back_the_changed_row_as_the_orm_reads_it(make_ta
     with CaptureQueriesContext(connection) as queries:
         Run.objects.moved_attempt(run.pk, 1, "f1", states.SUCCEEDED, names)
     assert len(queries.captured_queries) == (1 if connection.features.can_return_columns_from_insert else 2)
+
+
+def test_read_locked_taking_id_takes_an_unused_run_id_with_the_row(make_task):
+    task = make_task()
+    earlier = Run.objects.create(task=task, trigger=Run.Trigger.MANUAL)
+    with CaptureQueriesContext(connection) as queries:
+        read, run_id = statements.read_locked_taking_id(Task, task.pk, Run, lock=statements.SHARE)
+    assert fields_of(read) == fields_of(Task.objects.get(pk=task.pk))
+    assert len(queries.captured_queries) == 1
+    if connection.vendor == "postgresql":
+        assert run_id > earlier.pk and not Run.objects.filter(pk=run_id).exists()
+        assert statements.read_locked_taking_id(Task, task.pk, Run)[1] == run_id + 1  # taken, never handed out twice
+    else:
+        assert run_id is None  # no sequence: the insert assigns it
+    assert statements.read_locked_taking_id(Task, task.pk + 1000, Run) == (None, None)
+
+
+def test_insert_together_stores_a_run_and_the_entry_naming_it_as_save_does(make_task):
+    at = datetime.datetime(2026, 12, 6, 9, 30, 15, 123456, tzinfo=datetime.UTC)
+    task = make_task()
+    saved = Run(task=task, trigger=Run.Trigger.API, params={"n": [1, "ü"]}, created_at=at, fence="abc", queue="q")
+    saved.save()
+    _, run_id = statements.read_locked_taking_id(Task, task.pk, Run)
+    run = Run(id=run_id, task=task, trigger=Run.Trigger.API, params={"n": [1, "ü"]}, created_at=at, fence="abc",
+              queue="q")
+    if run_id is None:  # SQLite: the entry below needs the run's id, so the run goes in first
+        statements.insert(run)
+    entry = OutboxEntry(run=run, name="x", queue="q", message_id=run.execution_id, payload={"execution": {"a": 1}},
+                        claimed_at=at, claim_token="mine")
+    with CaptureQueriesContext(connection) as queries:
+        statements.insert_together(*((run, entry) if run_id is not None else (entry,)))
+    inserts = [q["sql"] for q in queries.captured_queries if "INSERT" in q["sql"]]
+    assert len(inserts) == 1 and (run_id is None or inserts[0].count("INSERT") == 2)
+    assert run.pk and entry.pk and not run._state.adding and not entry._state.adding
+    assert run.claim == "" == saved.claim  # the run's db_default, read back from the shared statement
+    stored_run = Run.objects.get(pk=run.pk)
+    assert dict(fields_of(stored_run)) == dict(fields_of(saved)) == dict(fields_of(run))
+    stored_entry = OutboxEntry.objects.get(pk=entry.pk)
+    assert fields_of(stored_entry) == fields_of(entry) and stored_entry.run_id == run.pk
+    assert stored_entry.message_id == f"run-{run.pk}-a1-abc"
+
+
+def test_insert_together_refuses_rows_of_two_databases_and_inserts_nothing(make_task, settings):
+    # One database here: a row routed elsewhere stands in through a router that sends entries away.
+    class EntriesElsewhere:
+        def db_for_write(self, model, **hints):
+            return "elsewhere" if model is OutboxEntry else None
+
+    settings.DATABASE_ROUTERS = [EntriesElsewhere()]
+    run = Run(task=make_task(), trigger=Run.Trigger.API)
+    try:
+        statements.insert_together(run, OutboxEntry(run_id=1, name="x", queue="q", message_id="m", payload={}))
+    except ValueError as exc:
+        assert "not every row is on default" in str(exc)
+    else:
+        raise AssertionError("rows of two databases were inserted together")
+    assert not Run.objects.exists()
