@@ -173,8 +173,8 @@ def _create_run(task_id: int, trigger: str, *, shared: bool, scheduled_for, para
                                           replay_of=replay_of, skip_reason=skip_reason, by=by, locked=locked)
     except IntegrityError:
         # Only schedule fires can collide (the unique constraint covers them alone). The whole
-        # block is rolled back (a savepoint, under a fire's transaction): no savepoint of its own
-        # around the insert, two round trips per fire (B8).
+        # block is rolled back, the run with its outbox entry (a savepoint under a fire's
+        # transaction): a savepoint of the insert's own would cost a fire two round trips (B8).
         if trigger == Run.Trigger.SCHEDULE and Run.objects.filter(
                 task_id=task_id, trigger=trigger, scheduled_for=scheduled_for).exists():
             return None  # another dispatcher fired it

@@ -149,7 +149,7 @@ def test_insert_together_stores_a_run_and_the_entry_naming_it_as_save_does(make_
     assert run.pk and entry.pk and not run._state.adding and not entry._state.adding
     assert run.claim == "" == saved.claim  # the run's db_default, read back from the shared statement
     stored_run = Run.objects.get(pk=run.pk)
-    assert dict(fields_of(stored_run)) == dict(fields_of(saved)) == dict(fields_of(run))
+    assert fields_of(stored_run) == fields_of(saved) == fields_of(run)
     stored_entry = OutboxEntry.objects.get(pk=entry.pk)
     assert fields_of(stored_entry) == fields_of(entry) and stored_entry.run_id == run.pk
     assert stored_entry.message_id == f"run-{run.pk}-a1-abc"
