@@ -69,12 +69,18 @@ def lock_clause(db: str, lock: str | None, of_table: str | None = None) -> str:
 def read_locked(model, pk, names=None, lock: str = UPDATE):
     """The row of model with primary key pk (the named fields, or all), locked FOR lock for the
     caller's transaction; None if there is none. On the primary, never a replica."""
-    db = router.db_for_write(model)
-    statement, columns = _read_statement(db, model, None if names is None else tuple(names), lock)
+    return _read_row(router.db_for_write(model), model, pk, names, lock)[0]
+
+
+def _read_row(db: str, model, pk, names, lock: str, id_of=None) -> tuple:
+    """(the instance, then what the statement selected past its columns), or (None, None)."""
+    statement, columns = _read_statement(db, model, None if names is None else tuple(names), lock, id_of)
     with connections[db].cursor() as cursor:
         cursor.execute(statement, [pk])
         row = cursor.fetchone()
-    return None if row is None else loaded(model, db, columns, row)
+    if row is None:
+        return None, None
+    return loaded(model, db, columns, row[:len(columns)]), *row[len(columns):]
 
 
 def read_locked_taking_id(model, pk, id_of, names=None, lock: str = UPDATE):
@@ -88,11 +94,7 @@ def read_locked_taking_id(model, pk, id_of, names=None, lock: str = UPDATE):
         raise ValueError(f"read_locked_taking_id: {id_of.__name__} is not on {db}")
     if connections[db].vendor != "postgresql":
         return read_locked(model, pk, names, lock), None
-    statement, columns = _read_statement(db, model, None if names is None else tuple(names), lock, id_of)
-    with connections[db].cursor() as cursor:
-        cursor.execute(statement, [pk])
-        row = cursor.fetchone()
-    return (None, None) if row is None else (loaded(model, db, columns, row[:-1]), row[-1])
+    return _read_row(db, model, pk, names, lock, id_of)
 
 
 @functools.cache
