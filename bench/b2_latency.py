@@ -26,16 +26,25 @@ TARGET = 2.0
 SENDERS = 8  # like one api process's threads: an arrival never waits for the previous call to return
 
 
-def _open_loop(rate: float, count: int, send) -> tuple[list[float], float]:
+def _open_loop(rate: float, count: int, send, database: bool = False) -> tuple[list[float], float]:
     """Arrival i is handed at t0 + i/rate to a free one of SENDERS threads, which stamps the call
-    time and calls send(i). Returns the call times and the arrival rate actually achieved."""
+    time and calls send(i). Returns the call times and the arrival rate actually achieved.
+
+    database: send uses the database, and each thread opens its connection before the first
+    arrival, as an api process's threads find theirs open in its pool. Opened on the clock, the
+    eight connections of a repetition were eight of its 50 arrivals at 10/s, 6-12 ms each: its
+    p99 (docs/performance.md, B2)."""
     from django.db import connection
 
     arrivals: queue.Queue = queue.Queue()
     sent = [0.0] * count
+    ready = threading.Barrier(SENDERS + 1, timeout=60)
 
     def sender():
         try:
+            if database:
+                connection.ensure_connection()
+            ready.wait()
             while (i := arrivals.get()) is not None:
                 sent[i] = time.time()
                 send(i)
@@ -45,6 +54,7 @@ def _open_loop(rate: float, count: int, send) -> tuple[list[float], float]:
     threads = [threading.Thread(target=sender, daemon=True) for _ in range(SENDERS)]
     for thread in threads:
         thread.start()
+    ready.wait()
     t0 = time.time()
     for i in range(count):
         delay = t0 + i / rate - time.time()
@@ -70,7 +80,7 @@ def _ours(pair, rate: float, count: int, achieved: list) -> list[float]:
     def send(i):
         ids[i] = definitions.trigger(pair.task).pk
 
-    sent, rate_seen = _open_loop(rate, count, send)
+    sent, rate_seen = _open_loop(rate, count, send, database=True)
     achieved.append(rate_seen)
     brokers.wait_runs_final(ids, timeout=60 + count)
     # A `finished` may overtake its `started` at the control role: the start time lands later.
