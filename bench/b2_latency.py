@@ -43,7 +43,11 @@ def _open_loop(rate: float, count: int, send, database: bool = False) -> tuple[l
     def sender():
         try:
             if database:
-                connection.ensure_connection()
+                try:
+                    connection.ensure_connection()
+                except Exception:
+                    ready.abort()  # the main thread fails now, not after the barrier's timeout
+                    raise
             ready.wait()
             while (i := arrivals.get()) is not None:
                 sent[i] = time.time()
