@@ -12,6 +12,7 @@ and one after the other elsewhere, each stored as save() stores it."""
 
 import datetime
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -163,10 +164,6 @@ def test_insert_together_refuses_rows_of_two_databases_and_inserts_nothing(make_
 
     settings.DATABASE_ROUTERS = [EntriesElsewhere()]
     run = Run(task=make_task(), trigger=Run.Trigger.API)
-    try:
+    with pytest.raises(ValueError, match="not every row is on default"):
         statements.insert_together(run, OutboxEntry(run_id=1, name="x", queue="q", message_id="m", payload={}))
-    except ValueError as exc:
-        assert "not every row is on default" in str(exc)
-    else:
-        raise AssertionError("rows of two databases were inserted together")
     assert not Run.objects.exists()
