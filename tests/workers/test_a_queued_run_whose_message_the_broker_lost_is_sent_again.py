@@ -1,7 +1,8 @@
 """Rule 3 of the worker registry's sweep (workers_app.services.liveness): a run `queued` for longer
 than worker_timeout_seconds, on a queue the broker says is empty, whose execution no live node
-lists, had its message lost (a Redis broker restarted without persistence, a queue purged): it is
-published again, once per worker_timeout_seconds, with the same execution id. Checked against
+lists (running, or received and not started), had its message lost (a Redis broker restarted
+without persistence, a queue purged): it is published again, once per worker_timeout_seconds,
+with the same execution id. Checked against
 the configured broker: the message is really gone, then really back."""
 
 import datetime as dt
@@ -14,6 +15,7 @@ from django.utils import timezone
 from tasks_app import states
 from tasks_app.models import Run
 from tasks_app.services import dispatch
+from workers_app.models import Worker
 from workers_app.services import liveness, resend_lost_messages
 from workers_app.services.queues import queue_depths
 
@@ -77,6 +79,22 @@ def test_a_run_a_live_node_lists_is_left_alone(queued, settings, beat):
     _age(queued, settings)
     beat("w1", running=[queued.execution_id])
     assert resend_lost_messages() == []
+
+
+def test_a_run_a_live_node_holds_unstarted_is_left_alone(queued, settings, beat):
+    _purge(queued.queue)  # its node took the message and holds it, prefetched behind a long run
+    _age(queued, settings)
+    beat("w1", running=["run-1-a1-other"], reserved=[queued.execution_id])
+    assert resend_lost_messages() == []
+    assert not queue_depths([queued.queue])[queued.queue]  # no second copy (a purged Redis queue is gone: None)
+
+
+def test_a_run_only_a_dead_node_held_is_published_again(queued, settings, beat):
+    _purge(queued.queue)
+    _age(queued, settings)
+    beat("w1", reserved=[queued.execution_id])
+    Worker.objects.filter(worker_id="w1").update(status=Worker.Status.OFFLINE)
+    assert resend_lost_messages() == [queued.pk]
 
 
 def test_it_waits_while_status_reports_are_queued(queued, settings, monkeypatch):

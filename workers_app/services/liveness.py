@@ -33,12 +33,12 @@ broker restarted without persistence, a queue deleted by hand): the broker ackno
 publish, so the outbox counts it sent, and nothing else would send it again.
 
 3. a run `queued` for longer than worker_timeout_seconds, on a queue the broker says is empty
-   (or does not know), whose execution no live node lists, is published again
-   (resend_lost_messages; tasks_app.services.dispatch.resend_current_attempt), at most once per
-   worker_timeout_seconds. Like rule 2 it waits while the status queue has a backlog (the run's
-   start claim may be among it). A message a node holds unstarted (prefetched behind a long run)
-   also leaves its queue empty: such a run is sent a second time, and the start claim lets only
-   one copy run.
+   (or does not know), whose execution no live node lists, running or reserved, is published
+   again (resend_lost_messages; tasks_app.services.dispatch.resend_current_attempt), at most
+   once per worker_timeout_seconds. Like rule 2 it waits while the status queue has a backlog
+   (the run's start claim may be among it). A message a node holds unstarted (prefetched behind
+   a long run) also leaves its queue empty; its node lists it as reserved, so it is not sent
+   again (should it be, the start claim lets only one copy run).
 """
 
 import logging
@@ -314,8 +314,10 @@ def resend_lost_messages(now=None) -> list[int]:
                    .order_by("queued_at").only("pk", "attempt", "fence", "queue")[:RESEND_BATCH])
     if not waiting:
         return []
-    listed = {execution for running in Worker.objects.filter(status__in=Worker.LIVE_STATUSES)
-              .values_list("running", flat=True) for execution in (running or [])}
+    # Held by a live node: running, or received and not started (a message prefetched behind a
+    # long run is no longer in its queue, yet not lost).
+    listed = {execution for held in Worker.objects.filter(status__in=Worker.LIVE_STATUSES)
+              .values_list("running", "reserved") for executions in held for execution in (executions or [])}
     waiting = [run for run in waiting if run.execution_id not in listed]
     if not waiting:
         return []
