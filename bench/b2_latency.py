@@ -6,8 +6,10 @@ worker started the execution: Run.started_at, which is the `at` the worker stamp
 baseline: time from apply_async to the start of the raw Celery task, which pushes
 time.time() minus the send time it was given to a Redis list before running `true`.
 Arrivals are handed at their times to a pool of sender threads (as api threads would take
-requests), so a slow call delays no later arrival. p50 and p99 per repetition; the figures are
-medians over the repetitions.
+requests), so a slow call delays no later arrival. Before each repetition's clock starts, every
+sender thread makes one call of its side, and those calls are waited for: both sides' connections
+are open and used, as in a process that has served requests. p50 and p99 per repetition; the
+figures are medians over the repetitions.
 """
 
 from __future__ import annotations
@@ -26,14 +28,17 @@ TARGET = 2.0
 SENDERS = 8  # like one api process's threads: an arrival never waits for the previous call to return
 
 
-def _open_loop(rate: float, count: int, send, database: bool = False) -> tuple[list[float], float]:
+def _open_loop(rate: float, count: int, send, warm=None, settle=None) -> tuple[list[float], float]:
     """Arrival i is handed at t0 + i/rate to a free one of SENDERS threads, which stamps the call
     time and calls send(i). Returns the call times and the arrival rate actually achieved.
 
-    database: send uses the database, and each thread opens its connection before the first
-    arrival, as an api process's threads find theirs open in its pool. Opened on the clock, the
-    eight connections of a repetition were eight of its 50 arrivals at 10/s, 6-12 ms each: its
-    p99 (docs/performance.md, B2)."""
+    warm: called once by each sender thread before the clock starts, so that each thread's
+    connections are open and have been used, as an api process's threads find theirs in its
+    pool. settle: called by this thread once every sender has warmed, before the clock starts
+    (it waits for what the warm-ups sent to be done). A nearest-rank p99 of 50 arrivals is the
+    slowest of them, and cold connections were eight of a repetition's 50 at 10/s: opened on
+    the clock they cost 6-12 ms each, and a fresh PostgreSQL backend's first trigger 2-4 ms more
+    than its second (docs/performance.md, B2)."""
     from django.db import connection
 
     arrivals: queue.Queue = queue.Queue()
@@ -42,9 +47,9 @@ def _open_loop(rate: float, count: int, send, database: bool = False) -> tuple[l
 
     def sender():
         try:
-            if database:
+            if warm is not None:
                 try:
-                    connection.ensure_connection()
+                    warm()
                 except Exception:
                     ready.abort()  # the main thread fails now, not after the barrier's timeout
                     raise
@@ -58,7 +63,14 @@ def _open_loop(rate: float, count: int, send, database: bool = False) -> tuple[l
     threads = [threading.Thread(target=sender, daemon=True) for _ in range(SENDERS)]
     for thread in threads:
         thread.start()
-    ready.wait()
+    try:
+        ready.wait()
+        if settle is not None:
+            settle()
+    except BaseException:
+        for _ in threads:
+            arrivals.put(None)  # a failed warm-up or settle must not leave the senders waiting
+        raise
     t0 = time.time()
     for i in range(count):
         delay = t0 + i / rate - time.time()
@@ -80,11 +92,13 @@ def _ours(pair, rate: float, count: int, achieved: list) -> list[float]:
     from tasks_app.services import definitions
 
     ids = [0] * count
+    warm_ids: list[int] = []
 
     def send(i):
         ids[i] = definitions.trigger(pair.task).pk
 
-    sent, rate_seen = _open_loop(rate, count, send, database=True)
+    sent, rate_seen = _open_loop(rate, count, send, warm=lambda: warm_ids.append(definitions.trigger(pair.task).pk),
+                                 settle=lambda: brokers.wait_runs_final(warm_ids, timeout=60))
     achieved.append(rate_seen)
     brokers.wait_runs_final(ids, timeout=60 + count)
     # A `finished` may overtake its `started` at the control role: the start time lands later.
@@ -95,10 +109,19 @@ def _ours(pair, rate: float, count: int, achieved: list) -> list[float]:
 
 
 def _baseline(pair, rate: float, count: int, key: str, achieved: list) -> list[float]:
+    warm_key = f"{key}:warm"
+
     def send(i):
         pair.raw_app.send_task("bench.raw_true_latency", args=[key, time.time()], queue=pair.raw_queue)
 
-    _, rate_seen = _open_loop(rate, count, send)
+    def warm():
+        pair.raw_app.send_task("bench.raw_true", args=[warm_key], queue=pair.raw_queue)
+
+    def settle():
+        brokers.wait_until(lambda: int(pair.raw_redis.get(warm_key) or 0) >= SENDERS, 60, "the raw warm-up tasks")
+        pair.raw_redis.delete(warm_key)
+
+    _, rate_seen = _open_loop(rate, count, send, warm=warm, settle=settle)
     achieved.append(rate_seen)
     brokers.wait_until(lambda: pair.raw_redis.llen(key) >= count, 60 + count, f"{count} raw task starts")
     latencies = [float(v) for v in pair.raw_redis.lrange(key, 0, -1)]
