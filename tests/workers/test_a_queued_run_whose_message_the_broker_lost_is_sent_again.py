@@ -2,8 +2,8 @@
 than worker_timeout_seconds, on a queue the broker says is empty, whose execution no live node
 lists (running, or received and not started), had its message lost (a Redis broker restarted
 without persistence, a queue purged): it is published again, once per worker_timeout_seconds,
-with the same execution id. Checked against
-the configured broker: the message is really gone, then really back."""
+with the same execution id. Checked against the configured broker: the message is really gone,
+then really back."""
 
 import datetime as dt
 import secrets
