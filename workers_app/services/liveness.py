@@ -316,8 +316,9 @@ def resend_lost_messages(now=None) -> list[int]:
         return []
     # Held by a live node: running, or received and not started (a message prefetched behind a
     # long run is no longer in its queue, yet not lost).
-    listed = {execution for held in Worker.objects.filter(status__in=Worker.LIVE_STATUSES)
-              .values_list("running", "reserved") for executions in held for execution in (executions or [])}
+    listed = set()
+    for running, reserved in Worker.objects.filter(status__in=Worker.LIVE_STATUSES).values_list("running", "reserved"):
+        listed.update(running or [], reserved or [])
     waiting = [run for run in waiting if run.execution_id not in listed]
     if not waiting:
         return []
