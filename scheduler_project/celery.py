@@ -30,15 +30,18 @@ app.autodiscover_tasks()
 
 
 def _install_worker_parts():
-    # Worker-process parts, registered before any worker builds its consumer: the heartbeat
-    # (active only on nodes consuming execution queues), the instance loop (presence and inbox,
-    # active only on control workers) and the taskplane_cancel command.
+    # Worker-process parts, registered before any worker builds its consumer: the heartbeat and
+    # the start claims' answer queue (both active only on nodes consuming execution queues), the
+    # instance loop (presence and inbox, active only on control workers) and the taskplane_cancel
+    # and taskplane_verdict commands.
     from instances_app.bootstep import InstanceLoop
     from scheduler_project.health_server import WorkerHealth
     from workers_app import control_commands  # noqa: F401
+    from workers_app.claim_answers import ClaimAnswers
     from workers_app.heartbeat import Heartbeat
 
     app.steps["consumer"].add(Heartbeat)
+    app.steps["consumer"].add(ClaimAnswers)
     app.steps["consumer"].add(InstanceLoop)
     app.steps["worker"].add(WorkerHealth)
 

@@ -31,3 +31,18 @@ def execution_queues(task_queue: str, task_types: list[str], tags: list[str]) ->
         for size in range(1, len(unique) + 1):
             queues += [execution_queue(task_queue, task_type, combo) for combo in combinations(unique, size)]
     return queues
+
+
+# A worker node's answer queue (wire.ANSWER_TO_QUEUE): not durable; on RabbitMQ an answer older
+# than a delivery waits (workers_app.execution.CLAIM_GIVE_UP_SECONDS) is dropped, and the queue
+# itself once its node has not consumed it for an hour (the node is gone; it declares it again
+# when it comes back). Redis keeps neither limit: there it is a list, emptied by its node.
+ANSWER_MESSAGE_TTL_SECONDS = 600
+ANSWER_QUEUE_EXPIRES_SECONDS = 3600
+
+
+def answer_queue(task_queue: str, node: str) -> str:
+    """The queue of one worker node's start-claim answers. Under the execution queues' name, so
+    that deployments sharing a broker keep them apart; `answers` is no task type, so it names no
+    execution queue."""
+    return f"{task_queue}.answers.{node}"

@@ -43,7 +43,8 @@ def taskplane_cancel(state, execution_id, grace_seconds=None, **kwargs):
 )
 def taskplane_verdict(state, execution_id, claim, verdict, reason="", **kwargs):
     """The control role's answer to a delivery's start claim (workers_app/execution.py), left
-    in the registry for the pool child that waits for it."""
+    in the registry for the pool child that waits for it: as a control role of an older version
+    sends it. A current one answers on the node's own queue (workers_app/claim_answers.py)."""
     try:
         _registry(state).write_verdict(execution_id, claim, str(verdict), str(reason or ""))
     except (ValueError, TypeError, OSError) as exc:

@@ -8,12 +8,13 @@ a delivery draws a random token and sends `started` with it as its claim, then w
 control role's answer before it starts anything. The control role answers go to the first claim
 of the current attempt and stop to any other (a redelivery after a killed pool child or a broker
 restart, a superseded attempt, a cancelled run: the durable cancel mark is the run's row, which
-the answer consults). The answer comes back as a remote-control command to this node
-(`taskplane_verdict`), which the main process leaves in the node's ExecutionRegistry directory;
-the delivery polls for it. A lost claim or answer is asked again every CLAIM_ASK_AGAIN_SECONDS
-with the same token (the control role answers a token it recorded go again); with no answer at
-all the delivery gives up after CLAIM_GIVE_UP_SECONDS without starting: at most once wins over
-at least once, and the run is the control role's to conclude.
+the answer consults). The answer comes back on this node's own answer queue (the claim says so:
+`answer_to`), which the main process consumes (workers_app/claim_answers.py) and leaves in the
+node's ExecutionRegistry directory; the delivery polls for it. A lost claim or answer is asked
+again every CLAIM_ASK_AGAIN_SECONDS with the same token (the control role answers a token it
+recorded go again); with no answer at all the delivery gives up after CLAIM_GIVE_UP_SECONDS
+without starting: at most once wins over at least once, and the run is the control role's to
+conclude.
 """
 
 import json
@@ -281,7 +282,7 @@ def claim_start(execution: dict, node: str, registry: ExecutionRegistry) -> tupl
             if asked is None or now - asked >= CLAIM_ASK_AGAIN_SECONDS:
                 asked = now
                 try:
-                    report(execution, "started", node, pid=os.getpid(), claim=claim)
+                    report(execution, "started", node, pid=os.getpid(), claim=claim, answer_to=wire.ANSWER_TO_QUEUE)
                 except Exception as exc:  # the broker is away: ask again later
                     log.warning("start claim of %s not sent: %s", execution_id, exc)
             answer = read_verdict(verdict_file)

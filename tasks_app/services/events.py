@@ -15,7 +15,7 @@ from datetime import datetime
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
-from scheduler_project import log_context
+from scheduler_project import log_context, wire
 from tasks_app import (
     metrics,  # counted once, after commit
     states,
@@ -200,11 +200,12 @@ def apply_started(event: dict) -> str:
     worker, node = str(event["worker"]), str(event["node"])
     claim = event.get("claim")
     claim = str(claim) if claim else ""
+    to_queue = event.get("answer_to") == wire.ANSWER_TO_QUEUE  # else a node of an older version
     execution_id = f"run-{run_id}-a{attempt}-{fence}"
 
     def answer(verdict: str, reason: str = "") -> None:
         if claim:
-            transaction.on_commit(lambda: answer_claim(node, execution_id, claim, verdict, reason))
+            transaction.on_commit(lambda: answer_claim(node, execution_id, claim, verdict, reason, to_queue))
 
     with transaction.atomic(savepoint=False):  # apply_batch: see there
         # The run's row is locked before the RunAttempt row is written, as conclude_attempt

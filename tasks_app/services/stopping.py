@@ -1,6 +1,7 @@
-"""Telling a worker to stop one execution (a cancel, or an execution that must not go on).
+"""Telling a worker to stop one execution (a cancel, or an execution that must not go on), and
+answering a delivery's start claim.
 
-Sent as a Celery remote-control broadcast, handled in the worker's main process (never
+A stop is sent as a Celery remote-control broadcast, handled in the worker's main process (never
 queued behind busy pool slots), addressed to the node the run records (Run.node, from its
 `started` event). It is a request, not a record: the record is the run's cancel_requested_at,
 and the sweep repeats the request until the run is final, so a worker that was briefly away
@@ -10,6 +11,10 @@ still gets it.
 import logging
 
 from celery import current_app
+from django.conf import settings
+
+from scheduler_project import wire
+from scheduler_project.queues import answer_queue
 
 log = logging.getLogger(__name__)
 KILL_GRACE_SECONDS = 5.0
@@ -32,16 +37,29 @@ def stop_execution(node: str, execution_id: str, reason: str) -> None:
         log.error("could not ask %s to stop %s: %s", node, execution_id, exc)
 
 
-def answer_claim(node: str, execution_id: str, claim: str, verdict: str, reason: str = "") -> None:
+def answer_claim(node: str, execution_id: str, claim: str, verdict: str, reason: str = "",
+                 to_queue: bool = False) -> None:
     """The answer to a delivery's start claim (`started` with `claim`): "go" or "stop". The
     delivery waits for it before it starts its command, and asks again if it gets none, so a
-    lost answer costs a few seconds, never a second start."""
+    lost answer costs a few seconds, never a second start.
+
+    to_queue (the claim's `answer_to` is wire.ANSWER_TO_QUEUE): to the node's own answer queue,
+    through the default exchange, which routes by queue name on RabbitMQ and Redis alike. A node
+    of an older version asks without it and is answered as before, by the remote-control
+    command, which every process listening for remote control receives."""
     try:
-        current_app.control.broadcast(
-            "taskplane_verdict",
-            arguments={"execution_id": execution_id, "claim": claim, "verdict": verdict, "reason": reason},
-            destination=[node],
-        )
+        if to_queue:
+            answer = dict(zip(wire.ANSWER_FIELDS, (execution_id, claim, verdict, reason), strict=True))
+            with current_app.producer_or_acquire() as producer:
+                producer.publish(answer, exchange="", routing_key=answer_queue(settings.TP.message_queue.task_queue, node),
+                                 serializer="json", delivery_mode="transient", retry=True,
+                                 retry_policy=current_app.conf.task_publish_retry_policy)
+        else:
+            current_app.control.broadcast(
+                "taskplane_verdict",
+                arguments={"execution_id": execution_id, "claim": claim, "verdict": verdict, "reason": reason},
+                destination=[node],
+            )
     except Exception as exc:  # the delivery asks again
         log.error("could not answer %s's claim on %s: %s", node, execution_id, exc)
 

@@ -56,3 +56,40 @@ def test_a_claim_of_a_run_that_does_not_exist_is_told_to_stop(db, answers, djang
         assert events.apply_event({"kind": "started", "run_id": 999999, "attempt": 1, "fence": "f",
                                    "worker": "w1", "node": "worker@w1", "claim": "aaaa"}) == "stopped"
     assert verdicts(answers) == [("aaaa", "stop", ["worker@w1"])]
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """What stopping.answer_claim publishes to a node's answer queue."""
+    sent = []
+
+    class Producer:
+        def publish(self, body, exchange, routing_key, **kwargs):
+            sent.append((body, exchange, routing_key))
+
+    class Acquired:
+        def __enter__(self):
+            return Producer()
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr("tasks_app.services.stopping.current_app.producer_or_acquire", lambda: Acquired())
+    return sent
+
+
+def test_a_claim_that_names_its_answer_queue_is_answered_there_alone(
+        make_task, no_publish, answers, published, settings, django_capture_on_commit_callbacks):
+    run = dispatch.create_run(make_task(), Run.Trigger.MANUAL)
+    asks = {**claim(run, "aaaa"), "answer_to": "queue"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert events.apply_event(asks) == "applied"
+        assert events.apply_event({**claim(run, "bbbb"), "answer_to": "queue"}) == "stopped"
+    queue = f"{settings.TP.message_queue.task_queue}.answers.worker@w1"
+    execution_id = f"run-{run.pk}-a{run.attempt}-{run.fence}"
+    assert published == [
+        ({"execution_id": execution_id, "claim": "aaaa", "verdict": "go", "reason": ""}, "", queue),
+        ({"execution_id": execution_id, "claim": "bbbb", "verdict": "stop",
+          "reason": f"attempt {run.attempt} already runs on w1"}, "", queue),
+    ]
+    assert answers == [], "nothing broadcast to every node"
