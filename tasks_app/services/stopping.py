@@ -47,19 +47,16 @@ def answer_claim(node: str, execution_id: str, claim: str, verdict: str, reason:
     through the default exchange, which routes by queue name on RabbitMQ and Redis alike. A node
     of an older version asks without it and is answered as before, by the remote-control
     command, which every process listening for remote control receives."""
+    # The same fields either way: the message's, and the remote-control command's arguments.
+    answer = dict(zip(wire.ANSWER_FIELDS, (execution_id, claim, verdict, reason), strict=True))
     try:
         if to_queue:
-            answer = dict(zip(wire.ANSWER_FIELDS, (execution_id, claim, verdict, reason), strict=True))
             with current_app.producer_or_acquire() as producer:
                 producer.publish(answer, exchange="", routing_key=answer_queue(settings.TP.message_queue.task_queue, node),
                                  serializer="json", delivery_mode="transient", retry=True,
                                  retry_policy=current_app.conf.task_publish_retry_policy)
         else:
-            current_app.control.broadcast(
-                "taskplane_verdict",
-                arguments={"execution_id": execution_id, "claim": claim, "verdict": verdict, "reason": reason},
-                destination=[node],
-            )
+            current_app.control.broadcast("taskplane_verdict", arguments=answer, destination=[node])
     except Exception as exc:  # the delivery asks again
         log.error("could not answer %s's claim on %s: %s", node, execution_id, exc)
 
