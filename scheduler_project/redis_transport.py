@@ -9,11 +9,14 @@ claim, its answer, the finished report). A client object holds no connection of 
 command takes one from the channel's pool and gives it back), so one per channel is what it is
 made for: this channel keeps one, and a new one if the channel's pool is replaced (kombu drops its
 pools when the connection is lost).
+
+It also turns one error of kombu's into what it is, a lost connection (`_connparams`).
 """
 
 from __future__ import annotations
 
 from kombu.transport import TRANSPORT_ALIASES, redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 
 class Channel(redis.Channel):
@@ -26,6 +29,21 @@ class Channel(redis.Channel):
         if client is None or client.connection_pool is not self.pool:
             client = self._publishing_client = super()._create_client()
         return client
+
+    def _connparams(self, asynchronous=False):
+        """A channel of a connection that was closed has no broker address left: kombu reads it
+        from the transport's connection, which is None once detached. Celery's consumer, on a lost
+        connection, collect()s it (closes the channels, detaches the transport) and then close()s
+        it; when collect() left a channel open (its outstanding BRPOP's reply could not be read,
+        or an earlier channel's close raised and stopped the transport's loop), the second close
+        restores that channel's unacknowledged messages and needs a client for it. The
+        AttributeError that followed is no connection error, so Celery took it for unrecoverable
+        and the process exited (a control role: every run stayed queued). As a connection error
+        it is ignored like the others, and the consumer connects again; the messages come back
+        by kombu's visibility timeout, as after any lost connection."""
+        if self.connection.client is None:
+            raise RedisConnectionError("the broker connection was closed (this channel's transport is detached)")
+        return super()._connparams(asynchronous=asynchronous)
 
 
 class Transport(redis.Transport):
