@@ -70,5 +70,6 @@ def fault_platform(tmp_path, transactional_db, settings, request, broker, state_
         point_celery(app, *saved)
         report = getattr(request.node, "rep_call", None)
         if report is not None and report.failed:
+            print(f"----- digest (test-side events are in the captured stdout above) -----\n{platform.digest()}")
             print(platform.logs())
             print(f"----- commands.log -----\n{command_log.text()}")

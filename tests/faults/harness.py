@@ -50,6 +50,14 @@ def wait_until(predicate: Callable[[], object], timeout: float, interval: float 
         time.sleep(interval)
 
 
+def say(event: str) -> None:
+    """A test-side event with the time, in the logs' format: a failed test's captured output
+    lines it up with the processes' digest (tests/support/platform.py Platform.digest)."""
+    now = time.time()
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(now))},{int(now % 1 * 1000):03d} test: {event}",
+          flush=True)
+
+
 class Violations:
     """What must hold, checked one by one; the test fails at the end listing every broken
     guarantee, so that a failure report shows the whole observed behaviour, not the first gap."""
@@ -136,17 +144,21 @@ class PrivateRedis:
         from scheduler_project import embedded
 
         embedded.wait_until_answering(self.port, timeout=timeout, process=self.process)
+        say(f"{self.name} answers on port {self.port}")
 
     def stop(self, timeout: float = 20.0) -> None:
         """A clean stop (SIGTERM: the append-only file is flushed)."""
         if self.process is not None:
+            say(f"{self.name} stopping")
             _stop_group(self.process, timeout)
+            say(f"{self.name} stopped")
         self.process = None
 
     def kill(self) -> None:
         """kill -9: what was not yet fsynced (up to a second) is lost, as on a crash."""
         if self.process is not None:
             _stop_group_now(self.process)
+            say(f"{self.name} killed")
         self.process = None
 
     def restart(self, down_seconds: float = 0.0) -> None:
@@ -250,6 +262,7 @@ class PrivateRabbit:
                                         preexec_fn=_die_with_parent, stdout=log, stderr=subprocess.STDOUT)
         _wait_port(self.port, timeout, self.process, f"RabbitMQ node {self.node}")
         self._wait_amqp(timeout)
+        say(f"RabbitMQ node answers AMQP on port {self.port}")
 
     def _wait_amqp(self, timeout: float) -> None:
         import amqp
@@ -275,6 +288,7 @@ class PrivateRabbit:
         """`rabbitmqctl stop`, then by signal if the node is still there at the deadline."""
         if self.process is None:
             return
+        say("RabbitMQ node stopping")
         try:
             self.ctl("stop", timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -286,10 +300,12 @@ class PrivateRabbit:
         _stop_group_now(self.process)  # erl_child_setup and friends
         self.process = None
         wait_until(lambda: _port_closed(self.port), 10)
+        say("RabbitMQ node stopped")
 
     def kill(self) -> None:
         if self.process is not None:
             _stop_group_now(self.process)
+            say("RabbitMQ node killed")
         self.process = None
 
     def restart(self, down_seconds: float = 0.0) -> None:
@@ -585,8 +601,11 @@ def wait_final(run_ids: Iterable[int], timeout: float) -> dict[int, str]:
     from tasks_app import states
 
     ids = list(run_ids)
+    say(f"waiting up to {timeout:.0f} s for runs {ids} to be final")
     wait_until(lambda: all(s in states.FINAL for s in statuses(ids).values()), timeout, interval=0.3)
-    return statuses(ids)
+    found = statuses(ids)
+    say(f"runs {ids}: {found}")
+    return found
 
 
 def not_final(found: dict[int, str]) -> dict[int, str]:

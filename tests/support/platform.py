@@ -5,6 +5,7 @@ serve` in their own process groups and reaped at the end."""
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -14,6 +15,9 @@ from pathlib import Path
 from scheduler_project.config import BASE_DIR, load_config
 from tests.services import free_port
 from tests.support.processes import MANAGE, database_url_for_children, reap, wait_for
+
+# A log line worth a digest: a timestamped warning or error, or a consumer (re)connecting.
+DIGESTED = re.compile(r"^\S+ [\d:,]+ +(WARNING|ERROR|CRITICAL) |Connected to |Cannot connect to |Phase2 enabled|\bready\.")
 
 
 @dataclass
@@ -146,3 +150,13 @@ redis_port = {free_port()}
 
     def logs(self) -> str:
         return "\n".join(f"----- {name}.log -----\n{self.log(name)[-4000:]}" for name, _ in self.processes)
+
+    def digest(self, per_process: int = 40) -> str:
+        """Each process's connection events, warnings and errors, a line each and in order: what a
+        failed fault test's report shows first, because CI keeps only the report's beginning and
+        its end, and the tails of logs() rarely reach back to where a fault began."""
+        parts = []
+        for name, _ in self.processes:
+            lines = [line[:200] for line in self.log(name).splitlines() if DIGESTED.search(line)]
+            parts.append(f"----- {name}: {len(lines)} events -----\n" + "\n".join(lines[-per_process:]))
+        return "\n".join(parts)
