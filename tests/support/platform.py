@@ -16,7 +16,8 @@ from scheduler_project.config import BASE_DIR, load_config
 from tests.services import free_port
 from tests.support.processes import MANAGE, database_url_for_children, reap, wait_for
 
-# A log line worth a digest: a timestamped warning or error, or a consumer (re)connecting.
+# A log line worth a digest: a timestamped warning or error (not a Python warning), or a
+# consumer (re)connecting.
 DIGESTED = re.compile(r"^\S+ [\d:,]+ +(WARNING|ERROR|CRITICAL) |Connected to |Cannot connect to |Phase2 enabled|\bready\.")
 
 
@@ -157,6 +158,7 @@ redis_port = {free_port()}
         its end, and the tails of logs() rarely reach back to where a fault began."""
         parts = []
         for name, _ in self.processes:
-            lines = [line[:200] for line in self.log(name).splitlines() if DIGESTED.search(line)]
+            lines = [line[:200] for line in self.log(name).splitlines()
+                     if DIGESTED.search(line) and "py.warnings" not in line]
             parts.append(f"----- {name}: {len(lines)} events -----\n" + "\n".join(lines[-per_process:]))
         return "\n".join(parts)
