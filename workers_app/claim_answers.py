@@ -68,15 +68,15 @@ class ClaimAnswers(bootsteps.ConsumerStep):
         self.node = ""
 
     def start(self, c):
-        self.consumers = []
         if not is_execution_worker(c):
+            self.consumers = []
             return
         self.node = c.hostname
-        channel = c.connection.channel()
-        self.consumers = [Consumer(channel, queues=[answers_of(self.node)], callbacks=[self.on_answer],
-                                   on_decode_error=self.on_decode_error, accept=["json"], no_ack=True)]
-        for consumer in self.consumers:
-            consumer.consume()
+        super().start(c)  # a channel of the consumer's connection, get_consumers, consume
+
+    def get_consumers(self, channel):
+        return [Consumer(channel, queues=[answers_of(self.node)], callbacks=[self.on_answer],
+                         on_decode_error=self.on_decode_error, accept=["json"], no_ack=True)]
 
     def on_answer(self, body, message) -> None:
         try:
